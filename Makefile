@@ -1,0 +1,75 @@
+# Assistente Serpro — `make run`, `make test`, `make shell` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RASA   := $(VENV)/bin/rasa
+MODEL  := models/assistente.tar.gz
+PERSONA ?= ana
+# Inputs of training: the model is rebuilt only when their content changes.
+TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml))
+
+export ASSISTENTE_ENV ?= development
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+# Rasa 3.6 installs only on Python 3.8-3.10: python3.10 on PATH, else pyenv's 3.10.x.
+PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | tail -n 1)
+
+.PHONY: help run test shell setup venv env db model unit validate conversations integration clean
+
+help:
+	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
+	@echo "make test  — roda todas as verificações"
+	@echo "make shell — conversa no terminal (PERSONA=ana|bruno|carla|diego)"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock
+	@if [ -z "$(PYTHON310)" ]; then echo "Python 3.10 não encontrado: Rasa 3.6 exige 3.8–3.10; instale python3.10 ou 'pyenv install 3.10'." >&2; exit 1; fi
+	@[ -x $(PY) ] || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip check
+	@touch $@
+
+env: venv
+	@$(PY) -m backend init-env >/dev/null
+
+db: env
+	@$(PY) -m backend db upgrade
+	@$(PY) -m backend seed --if-empty >/dev/null
+
+model: venv
+	@sum=$$(cat $(TRAINING_INPUTS) | sha256sum | cut -d' ' -f1); \
+	if [ -f $(MODEL) ] && [ "$$(cat models/.fingerprint 2>/dev/null)" = "$$sum" ]; then \
+		echo "Modelo em dia ($(MODEL))."; \
+	else \
+		echo "Treinando o modelo..."; \
+		$(RASA) train --out models --fixed-model-name assistente && echo $$sum > models/.fingerprint; \
+	fi
+
+setup: db model
+
+run: setup
+	$(PY) -m bot.launcher
+
+shell: setup
+	ASSISTENTE_PERSONA=$(PERSONA) $(PY) -m bot.shell
+
+unit: env
+	$(PY) -m pytest -q -m "not integration" tests
+
+validate: venv
+	$(RASA) data validate --fail-on-warnings
+
+conversations: model
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/core
+
+integration: model env
+	$(PY) -m pytest -q -m integration tests
+
+test: unit validate model conversations integration
+	@echo "Todas as verificações passaram."
+
+clean:
+	rm -rf models results .pytest_cache

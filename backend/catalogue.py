@@ -1,0 +1,31 @@
+"""The service catalogue: finding a service by what a user or clerk typed."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.errors import InvalidInput
+from backend.models import Service
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, single spaces: how names are compared."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+def list_services(session: Session) -> list[Service]:
+    return list(session.scalars(select(Service).where(Service.active.is_(True)).order_by(Service.name)))
+
+
+def find_service(session: Session, text: str | None) -> Service:
+    """An active service by code or name (case and accents ignored)."""
+    wanted = fold(text or "")
+    for service in list_services(session):
+        if wanted and wanted in (fold(service.code), fold(service.name)):
+            return service
+    names = ", ".join(s.name for s in list_services(session))
+    raise InvalidInput(f"Serviço não encontrado: {text}. Serviços disponíveis: {names}.")

@@ -1,0 +1,320 @@
+"""Tickets ("acionamentos") and their life cycle: every rule of contract §4 and §5 lives here once."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import emails, numbering, sla
+from backend.catalogue import find_service
+from backend.clock import now_utc
+from backend.errors import InvalidInput, InvalidTransition, NotFound
+from backend.links import Links
+from backend.models import Contact, Ticket, TicketEvent
+from backend.outbox import queue_email
+from backend.vocabulary import CATEGORIES, IMPACTS, LEVELS, OPEN_STATUSES, PRIORITIES, STATUSES
+
+NOT_FOUND = "Não encontrei esse acionamento entre os que você pode consultar. Confira o número (ex.: SS-2026-000123)."
+STAFF = "equipe CSS"
+MAX_TEXT = 10_000
+REOPEN_WINDOW = timedelta(days=7)
+
+# Status each staff/user operation may start from (target status in the function).
+_FROM = {
+    "start": {"registrado", "encaminhado", "reaberto", "aguardando_usuario"},
+    "forward": {"registrado", "em_atendimento", "encaminhado", "reaberto"},
+    "wait": {"registrado", "em_atendimento", "encaminhado", "reaberto"},
+    "resolve": {"registrado", "em_atendimento", "encaminhado", "aguardando_usuario", "reaberto"},
+    "close": {"resolvido"},
+    "cancel": set(OPEN_STATUSES),
+}
+
+
+def priority_for(category: str, impact: str | None) -> str:
+    """Priority from category and, for problems, the impact the user reported."""
+    if category == "problema":
+        return {"alto": "critica", "medio": "alta", "baixo": "media"}[impact or "medio"]
+    return "media" if category == "solicitacao" else "baixa"
+
+
+def clean_text(text: str | None, what: str, minimum: int = 1) -> str:
+    """User text stored as given (only outer blanks trimmed), within sane bounds."""
+    text = (text or "").strip()
+    if len(text) < minimum:
+        raise InvalidInput(f"{what} não pode ficar em branco." if minimum == 1 else f"{what} muito curto(a): escreva pelo menos {minimum} caracteres.")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{what} muito longo(a): o limite é de {MAX_TEXT} caracteres.")
+    return text
+
+
+def open_ticket(
+    session: Session,
+    links: Links,
+    requester: Contact,
+    service: str,
+    category: str,
+    description: str,
+    impact: str | None = None,
+    channel: str = "chat",
+    now: datetime | None = None,
+) -> Ticket:
+    """Register a ticket: number, priority, SLA deadline, history and the confirmation e-mail."""
+    if category not in CATEGORIES:
+        raise InvalidInput("Categoria inválida: escolha dúvida, problema ou solicitação.")
+    if category == "problema" and impact not in IMPACTS:
+        raise InvalidInput("Para problemas, informe o impacto: alto, médio ou baixo.")
+    if category != "problema":
+        impact = None
+    text = clean_text(description, "A descrição", minimum=5)
+    chosen = find_service(session, service)
+    priority = priority_for(category, impact)
+    rule = sla.find_rule(session, requester.company_id, chosen.id, priority)
+    now = now or now_utc()
+    ticket = Ticket(
+        number=numbering.next_number(session, now.year),
+        company_id=requester.company_id,
+        requester=requester,
+        service=chosen,
+        category=category,
+        impact=impact,
+        priority=priority,
+        description=text,
+        channel=channel,
+        status="registrado",
+        level="N1",
+        sla_hours=rule.hours,
+        sla_calendar=rule.calendar,
+        created_at=now,
+        updated_at=now,
+        due_at=sla.compute_due(now, rule.hours, rule.calendar),
+        reopen_count=0,
+    )
+    session.add(ticket)
+    _record(ticket, "registered", requester.email, now, None, "registrado", text=None)
+    session.flush()
+    message = emails.ticket_registered(
+        name=requester.name,
+        number=ticket.number,
+        service=chosen.name,
+        category_label=CATEGORIES[category],
+        priority_label=PRIORITIES[priority],
+        description=text,
+        due_at=ticket.due_at,
+        follow_url=links.follow(ticket.number),
+    )
+    queue_email(session, requester.email, message, now=now)
+    return ticket
+
+
+def can_see(viewer: Contact, ticket: Ticket) -> bool:
+    """The requester, or a Representante Legal of the same company."""
+    if ticket.company_id != viewer.company_id:
+        return False
+    return ticket.requester_id == viewer.id or "representante_legal" in viewer.profiles
+
+
+def get_ticket(session: Session, number: str | None) -> Ticket:
+    """A ticket by number, typed loosely or not (staff view: no visibility check)."""
+    canonical = numbering.parse_number(number)
+    ticket = session.scalar(select(Ticket).where(Ticket.number == canonical)) if canonical else None
+    if ticket is None:
+        raise NotFound(NOT_FOUND)
+    return ticket
+
+
+def get_visible_ticket(session: Session, viewer: Contact, number: str | None) -> Ticket:
+    """Same answer for a number that does not exist and one the viewer may not see."""
+    try:
+        ticket = get_ticket(session, number)
+    except NotFound:
+        raise NotFound(NOT_FOUND) from None
+    if not can_see(viewer, ticket):
+        raise NotFound(NOT_FOUND)
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    viewer: Contact | None = None,
+    company_id: int | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> list[Ticket]:
+    """Tickets newest first: what a viewer may see, or (staff, viewer None) all or one company's."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"Situação desconhecida: {status}. Opções: {', '.join(STATUSES)}.")
+    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    if viewer is not None:
+        query = query.where(Ticket.company_id == viewer.company_id)
+        if "representante_legal" not in viewer.profiles:
+            query = query.where(Ticket.requester_id == viewer.id)
+    if company_id is not None:
+        query = query.where(Ticket.company_id == company_id)
+    if status is not None:
+        query = query.where(Ticket.status == status)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def start(ticket: Ticket, now: datetime | None = None) -> Ticket:
+    _move(ticket, "start", "em_atendimento", "started", STAFF, now)
+    return ticket
+
+
+def forward(ticket: Ticket, level: str, now: datetime | None = None) -> Ticket:
+    """Escalate to a higher support level (N2, N3)."""
+    if level not in LEVELS or LEVELS.index(level) <= LEVELS.index(ticket.level):
+        higher = ", ".join(LEVELS[LEVELS.index(ticket.level) + 1 :]) or "nenhum"
+        raise InvalidTransition(f"O acionamento está no nível {ticket.level}; só pode ser encaminhado para: {higher}.")
+    _move(ticket, "forward", "encaminhado", "forwarded", STAFF, now, level=level)
+    ticket.level = level
+    return ticket
+
+
+def wait_for_user(ticket: Ticket, question: str, now: datetime | None = None) -> Ticket:
+    text = clean_text(question, "A pergunta ao usuário")
+    _move(ticket, "wait", "aguardando_usuario", "waiting_user", STAFF, now, text=text)
+    return ticket
+
+
+def resolve(session: Session, links: Links, ticket: Ticket, solution: str, now: datetime | None = None) -> Ticket:
+    """Record the solution and e-mail it with the evaluation link."""
+    text = clean_text(solution, "A solução", minimum=5)
+    now = _move(ticket, "resolve", "resolvido", "resolved", STAFF, now, text=text)
+    ticket.solution = text
+    ticket.resolved_at = now
+    message = emails.ticket_resolved(
+        name=ticket.requester.name,
+        number=ticket.number,
+        service=ticket.service.name,
+        solution=text,
+        evaluation_url=links.evaluate(ticket.number),
+    )
+    queue_email(session, ticket.requester.email, message, now=now)
+    return ticket
+
+
+def close(ticket: Ticket, actor: str = STAFF, now: datetime | None = None) -> Ticket:
+    now = _move(ticket, "close", "fechado", "closed", actor, now)
+    ticket.closed_at = now
+    return ticket
+
+
+def cancel(ticket: Ticket, reason: str, now: datetime | None = None) -> Ticket:
+    text = clean_text(reason, "O motivo do cancelamento")
+    _move(ticket, "cancel", "cancelado", "cancelled", STAFF, now, text=text)
+    return ticket
+
+
+def complement(ticket: Ticket, author: Contact, text: str, now: datetime | None = None) -> Ticket:
+    """Add information; a ticket waiting for the user goes back to the support team."""
+    if ticket.status in ("fechado", "cancelado"):
+        raise InvalidTransition(
+            f"O acionamento {ticket.number} está {STATUSES[ticket.status]} e não aceita complementos. "
+            + ("Se discordar da solução, você pode reabri-lo em até 7 dias do fechamento; " if ticket.status == "fechado" else "")
+            + "para um assunto novo, abra outro acionamento."
+        )
+    body = clean_text(text, "O complemento")
+    now = now or now_utc()
+    target = "em_atendimento" if ticket.status == "aguardando_usuario" else ticket.status
+    _record(ticket, "complemented", author.email, now, ticket.status, target, text=body)
+    ticket.status = target
+    ticket.updated_at = now
+    return ticket
+
+
+def evaluate(ticket: Ticket, author: Contact, score: int, comment: str | None, now: datetime | None = None) -> Ticket:
+    """Score a resolved ticket from 1 to 5, once per solution."""
+    if ticket.status != "resolvido":
+        raise InvalidTransition(
+            f"Só é possível avaliar acionamentos resolvidos; o {ticket.number} está {STATUSES[ticket.status]}."
+        )
+    if ticket.evaluated_at is not None:
+        raise InvalidTransition(f"O acionamento {ticket.number} já foi avaliado. Obrigado!")
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise InvalidInput("A nota deve ser um número inteiro de 1 a 5.")
+    note = clean_text(comment, "O comentário") if comment and comment.strip() else None
+    now = now or now_utc()
+    ticket.evaluation_score = score
+    ticket.evaluation_comment = note
+    ticket.evaluated_at = now
+    ticket.updated_at = now
+    _record(ticket, "evaluated", author.email, now, "resolvido", "resolvido", text=f"nota {score}" + (f": {note}" if note else ""))
+    return ticket
+
+
+def reopen(
+    session: Session, links: Links, ticket: Ticket, author: Contact, reason: str, now: datetime | None = None
+) -> Ticket:
+    """Reopen a resolved ticket (or one closed up to 7 days ago); the reason is mandatory."""
+    now = now or now_utc()
+    recently_closed = ticket.status == "fechado" and ticket.closed_at and now - ticket.closed_at <= REOPEN_WINDOW
+    if ticket.status != "resolvido" and not recently_closed:
+        raise InvalidTransition(
+            f"O acionamento {ticket.number} está {STATUSES[ticket.status]}: só é possível reabrir acionamentos "
+            "resolvidos ou fechados há até 7 dias. Se precisar, abra um novo acionamento."
+        )
+    text = clean_text(reason, "O motivo da reabertura", minimum=5)
+    _record(ticket, "reopened", author.email, now, ticket.status, "reaberto", text=text)
+    ticket.status = "reaberto"
+    ticket.updated_at = now
+    ticket.reopen_count += 1
+    ticket.closed_at = None
+    ticket.evaluation_score = ticket.evaluation_comment = ticket.evaluated_at = None
+    ticket.due_at = sla.compute_due(now, ticket.sla_hours, ticket.sla_calendar)
+    message = emails.ticket_reopened(
+        name=ticket.requester.name,
+        number=ticket.number,
+        reason=text,
+        due_at=ticket.due_at,
+        follow_url=links.follow(ticket.number),
+    )
+    queue_email(session, ticket.requester.email, message, now=now)
+    return ticket
+
+
+def is_late(ticket: Ticket, now: datetime | None = None) -> bool:
+    """Past its deadline while still open."""
+    return ticket.status in OPEN_STATUSES and (now or now_utc()) > ticket.due_at
+
+
+def complements(ticket: Ticket) -> list[TicketEvent]:
+    return [e for e in ticket.events if e.kind == "complemented"]
+
+
+def _move(
+    ticket: Ticket,
+    operation: str,
+    target: str,
+    kind: str,
+    actor: str,
+    now: datetime | None,
+    text: str | None = None,
+    level: str | None = None,
+) -> datetime:
+    if ticket.status not in _FROM[operation]:
+        raise InvalidTransition(
+            f"Não é possível passar o acionamento {ticket.number} de '{STATUSES[ticket.status]}' para '{STATUSES[target]}'."
+        )
+    now = now or now_utc()
+    _record(ticket, kind, actor, now, ticket.status, target, text=text, level=level)
+    ticket.status = target
+    ticket.updated_at = now
+    return now
+
+
+def _record(
+    ticket: Ticket,
+    kind: str,
+    actor: str,
+    at: datetime,
+    from_status: str | None,
+    to_status: str | None,
+    text: str | None,
+    level: str | None = None,
+) -> None:
+    ticket.events.append(
+        TicketEvent(kind=kind, actor=actor, at=at, from_status=from_status, to_status=to_status, text=text, level=level or ticket.level)
+    )

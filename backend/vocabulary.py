@@ -1,0 +1,58 @@
+"""The service desk's closed vocabularies: canonical codes (contract §4, §5) and their pt-BR labels."""
+
+PROFILES: dict[str, str] = {
+    "representante_legal": "Representante Legal",
+    "financeiro": "Financeiro",
+    "corporativo": "Corporativo",
+    "tecnico_producao": "Técnico Produção",
+}
+# Only this profile cannot add or remove contacts (seed 000).
+PROFILE_WITHOUT_CONTACT_RIGHTS = "tecnico_producao"
+MAX_PROFILES = 3
+
+STATUSES: dict[str, str] = {
+    "registrado": "registrado",
+    "em_atendimento": "em atendimento",
+    "encaminhado": "encaminhado a outra equipe de suporte",
+    "aguardando_usuario": "aguardando informações suas",
+    "resolvido": "resolvido",
+    "fechado": "fechado",
+    "reaberto": "reaberto",
+    "cancelado": "cancelado",
+}
+OPEN_STATUSES = ("registrado", "em_atendimento", "encaminhado", "aguardando_usuario", "reaberto")
+LEVELS = ("N1", "N2", "N3")
+
+CATEGORIES: dict[str, str] = {
+    "duvida": "Dúvida",
+    "problema": "Problema",
+    "solicitacao": "Solicitação",
+}
+IMPACTS: dict[str, str] = {
+    "alto": "Alto — o serviço está parado para muitos usuários",
+    "medio": "Médio — parte dos usuários ou funções afetada",
+    "baixo": "Baixo — afeta pouca gente ou há alternativa",
+}
+PRIORITIES: dict[str, str] = {
+    "critica": "crítica",
+    "alta": "alta",
+    "media": "média",
+    "baixa": "baixa",
+}
+
+CALENDAR_24X7 = "24x7"
+CALENDAR_BUSINESS = "comercial"
+CALENDARS = (CALENDAR_24X7, CALENDAR_BUSINESS)
+
+EVENT_KINDS = (
+    "registered",
+    "started",
+    "forwarded",
+    "waiting_user",
+    "complemented",
+    "resolved",
+    "evaluated",
+    "reopened",
+    "closed",
+    "cancelled",
+)

@@ -1,0 +1,158 @@
+"""The staff command line (contract §7) on a fresh database, as a clerk would run it."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from backend.identity import verify_token
+from tests.conftest import TEST_SECRET
+
+ROOT = Path(__file__).resolve().parent.parent
+TICKET_KEYS = {"number", "status", "level", "service", "category", "priority", "description", "requester_email",
+               "company_cnpj", "created_at", "due_at", "complements", "solution", "evaluation", "reopen_count", "history"}
+CONTACT_KEYS = {"name", "email", "cpf", "foreign", "profiles", "phone_primary", "phone_secondary", "company_cnpj"}
+OUTBOX_KEYS = {"to", "subject", "body", "created_at", "sent_at"}
+
+
+class Cli:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "backend", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=60)
+
+    def json(self, *args: str):  # type: ignore[no-untyped-def]
+        done = self.run(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def fails(self, *args: str, message: str) -> None:
+        done = self.run(*args)
+        assert done.returncode != 0
+        assert done.stdout == ""
+        assert message in done.stderr
+
+
+@pytest.fixture
+def cli(tmp_path) -> Cli:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "ASSISTENTE_SECRET": TEST_SECRET}
+    runner = Cli(env)
+    assert runner.run("db", "upgrade").returncode == 0
+    assert runner.json("seed") == {"companies": 2, "contacts": 4, "services": 7, "sla_rules": 11}
+    return runner
+
+
+def test_seed_is_idempotent_and_if_empty_skips_a_used_database(cli: Cli) -> None:
+    assert cli.json("seed") == {"companies": 0, "contacts": 0, "services": 0, "sla_rules": 0}
+    assert "já tem dados" in cli.run("seed", "--if-empty").stdout
+
+
+def test_token_is_signed_for_the_contact(cli: Cli) -> None:
+    done = cli.run("token", "--cpf", "234.567.891-73", "--cnpj", "11.222.333/0001-81", "--ttl-minutes", "5")
+    assert done.returncode == 0, done.stderr
+    identity = verify_token(TEST_SECRET, done.stdout.strip())
+    assert identity.cpf == "23456789173" and identity.cnpj == "11222333000181"
+    cli.fails("token", "--cpf", "234.567.891-70", message="CPF inválido")
+    cli.fails("token", "--cpf", "529.982.247-25", message="Não encontrei contato")
+
+
+def test_ticket_life_cycle_through_the_cli(cli: Cli) -> None:
+    opened = cli.json("tickets", "open", "--cpf", "34567891228", "--service", "Datavalid",
+                      "--description", "Datavalid fora do ar desde cedo", "--category", "problema", "--impact", "alto")
+    assert TICKET_KEYS <= opened.keys()
+    number = opened["number"]
+    assert number.startswith("SS-") and opened["status"] == "registrado" and opened["priority"] == "critica"
+    assert opened["due_at"].endswith("-03:00") and opened["requester_email"] == "bruno.lima@exemplo.gov.br"
+
+    assert cli.json("tickets", "start", number)["status"] == "em_atendimento"
+    forwarded = cli.json("tickets", "forward", number, "--level", "N2")
+    assert (forwarded["status"], forwarded["level"]) == ("encaminhado", "N2")
+    resolved = cli.json("tickets", "resolve", number, "--solution", "Reiniciamos o serviço.")
+    assert resolved["status"] == "resolvido" and resolved["solution"] == "Reiniciamos o serviço."
+    closed = cli.json("tickets", "close", number)
+    assert closed["status"] == "fechado"
+
+    shown = cli.json("tickets", "show", number.lower().replace("-", ""))
+    assert [e["kind"] for e in shown["history"]] == ["registered", "started", "forwarded", "resolved", "closed"]
+    listed = cli.json("tickets", "list", "--cnpj", "11.222.333/0001-81", "--status", "fechado")
+    assert [t["number"] for t in listed] == [number]
+    assert cli.json("tickets", "list", "--cnpj", "44555666000181") == []
+
+    cli.fails("tickets", "start", number, message="Não é possível passar")
+    cli.fails("tickets", "show", "SS-2026-999999", message="Não encontrei esse acionamento")
+    cli.fails("tickets", "forward", "SS-2026-999999", "--level", "N3", message="Não encontrei")
+
+
+def test_tickets_list_is_newest_first(cli: Cli) -> None:
+    first = cli.json("tickets", "open", "--cpf", "23456789173", "--service", "consulta_cpf",
+                     "--description", "Dúvida sobre o limite de consultas", "--category", "duvida")
+    second = cli.json("tickets", "open", "--cpf", "56789123482", "--service", "Certificado Digital",
+                      "--description", "Preciso renovar o certificado", "--category", "solicitacao")
+    assert [t["number"] for t in cli.json("tickets", "list")] == [second["number"], first["number"]]
+
+
+def test_bad_input_is_refused_on_stderr_and_changes_nothing(cli: Cli) -> None:
+    cli.fails("tickets", "open", "--cpf", "123", "--service", "Datavalid", "--description", "texto qualquer",
+              message="CPF inválido")
+    cli.fails("tickets", "open", "--cpf", "34567891228", "--service", "Serviço Que Não Existe",
+              "--description", "texto qualquer", "--category", "duvida", message="Serviço não encontrado")
+    cli.fails("tickets", "open", "--cpf", "34567891228", "--service", "Datavalid", "--description", "texto",
+              "--category", "problema", message="impacto")
+    cli.fails("contacts", "list", "--cnpj", "11.222.333/0001-00", message="CNPJ inválido")
+    assert cli.json("tickets", "list") == []
+    assert cli.json("outbox", "list") == []
+
+
+def test_contacts_list(cli: Cli) -> None:
+    contacts = cli.json("contacts", "list", "--cnpj", "11.222.333/0001-81")
+    assert [c["name"] for c in contacts] == ["Ana Souza", "Bruno Lima", "Carla Dias"]
+    assert all(CONTACT_KEYS <= c.keys() for c in contacts)
+    assert contacts[0]["cpf"] == "23456789173" and contacts[0]["profiles"] == ["financeiro", "representante_legal"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def test_outbox_list_and_send_over_smtp(cli: Cli) -> None:
+    cli.json("tickets", "open", "--cpf", "23456789173", "--service", "Datavalid",
+             "--description", "Dúvida sobre o Datavalid", "--category", "duvida")
+    queued = cli.json("outbox", "list")
+    assert len(queued) == 1 and OUTBOX_KEYS <= queued[0].keys() and queued[0]["sent_at"] is None
+    cli.fails("outbox", "send", message="SMTP_HOST não definido")
+
+    port = _free_port()
+    cli.env |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_FROM": "css@teste.gov.br"}
+    failed = cli.run("outbox", "send", "--json")
+    assert failed.returncode == 1 and json.loads(failed.stdout) == {"sent": 0, "failed": 1}
+    assert cli.json("outbox", "list", "--pending")[0]["to"] == "ana.souza@exemplo.gov.br"
+
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert cli.json("outbox", "send") == {"sent": 1, "failed": 0}
+    finally:
+        controller.stop()
+    assert [e.rcpt_tos for e in inbox.envelopes] == [["ana.souza@exemplo.gov.br"]]
+    assert cli.json("outbox", "list", "--pending") == []
