@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from backend import emails, numbering, sla
 from backend.catalogue import find_service
-from backend.clock import now_utc
+from backend.clock import now_utc, to_local
 from backend.errors import InvalidInput, InvalidTransition, NotFound
 from backend.links import Links
 from backend.models import Contact, Ticket, TicketEvent
@@ -72,7 +72,7 @@ def open_ticket(
     rule = sla.find_rule(session, requester.company_id, chosen.id, priority)
     now = now or now_utc()
     ticket = Ticket(
-        number=numbering.next_number(session, now.year),
+        number=numbering.next_number(session, to_local(now).year),  # the year users see
         company_id=requester.company_id,
         requester=requester,
         service=chosen,
@@ -210,11 +210,14 @@ def cancel(ticket: Ticket, reason: str, now: datetime | None = None) -> Ticket:
 
 def complement(ticket: Ticket, author: Contact, text: str, now: datetime | None = None) -> Ticket:
     """Add information; a ticket waiting for the user goes back to the support team."""
-    if ticket.status in ("fechado", "cancelado"):
+    if ticket.status not in OPEN_STATUSES:
+        instead = {
+            "resolvido": "Avalie a solução e, se discordar, reabra o acionamento; ",
+            "fechado": "Se discordar da solução, você pode reabri-lo em até 7 dias do fechamento; ",
+        }.get(ticket.status, "")
         raise InvalidTransition(
             f"O acionamento {ticket.number} está {STATUSES[ticket.status]} e não aceita complementos. "
-            + ("Se discordar da solução, você pode reabri-lo em até 7 dias do fechamento; " if ticket.status == "fechado" else "")
-            + "para um assunto novo, abra outro acionamento."
+            f"{instead}para um assunto novo, abra outro acionamento."
         )
     body = clean_text(text, "O complemento")
     now = now or now_utc()

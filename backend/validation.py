@@ -54,9 +54,10 @@ def format_cnpj(cnpj: str) -> str:
 
 def mask_cpf(cpf: str | None) -> str:
     """CPF as shown in lists (seed 000): only the middle six digits, e.g. xxx.456.789-xx."""
-    if not cpf:
+    digits = re.sub(r"\D", "", cpf or "")
+    if len(digits) != 11:
         return "estrangeiro (sem CPF)"
-    return f"xxx.{cpf[3:6]}.{cpf[6:9]}-xx"
+    return f"xxx.{digits[3:6]}.{digits[6:9]}-xx"
 
 
 def normalize_email(text: str | None) -> str:
@@ -69,7 +70,8 @@ def normalize_email(text: str | None) -> str:
 
 
 def normalize_phone(text: str | None) -> str:
-    """A valid Brazilian phone (with area code) in E.164, e.g. +5561998765432."""
+    """A valid phone in E.164, e.g. +5561998765432: Brazilian with DDD, or international with "+"
+    (foreign contacts may have foreign numbers)."""
     text = (text or "").strip()
     try:
         number = phonenumbers.parse(text, "BR")
