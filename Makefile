@@ -63,7 +63,7 @@ validate: venv
 	$(RASA) data validate --fail-on-warnings
 
 conversations: model
-	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/core
+	$(RASA) test core --e2e --stories tests/test_stories.yml --fail-on-prediction-errors --out results/core
 
 integration: model env
 	$(PY) -m pytest -q -m integration tests

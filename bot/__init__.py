@@ -1,0 +1,1 @@
+"""Running the assistant for people: the launcher behind `make run` and the CSS web page."""
