@@ -14,8 +14,9 @@ export ASSISTENTE_ENV ?= development
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-# Rasa 3.6 installs only on Python 3.8-3.10: python3.10 on PATH, else pyenv's 3.10.x.
-PYTHON310 := $(shell command -v python3.10 2>/dev/null || ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | tail -n 1)
+# Rasa 3.6 installs only on Python 3.8-3.10: a python3.10 on PATH that runs (pyenv shims may not), else pyenv's 3.10.x.
+PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
 .PHONY: help run test shell setup venv env db model unit validate conversations integration clean
 
