@@ -1,1 +1,1 @@
-"""Custom actions of the Assistente Serpro (rasa-sdk), loaded by `rasa run actions --actions actions`."""
+"""rasa-sdk adapters: read slots, call the backend's ServiceDesk, reply with domain.yml responses."""

@@ -22,10 +22,16 @@ def list_services(session: Session) -> list[Service]:
 
 
 def find_service(session: Session, text: str | None) -> Service:
-    """An active service by code or name (case and accents ignored)."""
+    """An active service by code or name (case and accents ignored), or the one service named inside a
+    longer text ("é no datavalid")."""
     wanted = fold(text or "")
-    for service in list_services(session):
+    services = list_services(session)
+    for service in services:
         if wanted and wanted in (fold(service.code), fold(service.name)):
             return service
-    names = ", ".join(s.name for s in list_services(session))
-    raise InvalidInput(f"Serviço não encontrado: {text}. Serviços disponíveis: {names}.")
+    padded = f" {wanted} "
+    mentioned = [s for s in services if wanted and (f" {fold(s.name)} " in padded or f" {fold(s.code)} " in padded)]
+    if len(mentioned) == 1:
+        return mentioned[0]
+    names = ", ".join(s.name for s in services)
+    raise InvalidInput(f"Não encontrei o serviço \"{text}\". Serviços disponíveis: {names}.")

@@ -134,10 +134,15 @@ def add_contact(session: Session, actor: Contact, data: NewContact, now: datetim
 
 
 def _refuse_duplicates(session: Session, company_id: int, data: NewContact) -> None:
+    check_available(session, company_id, email=data.email, cpf=data.cpf)
+
+
+def check_available(session: Session, company_id: int, email: str | None = None, cpf: str | None = None) -> None:
+    """Conflict if an active contact of the company already has this (normalised) e-mail or CPF."""
     for contact in list_contacts(session, company_id):
-        if contact.email == data.email:
-            raise Conflict(f"Já existe um contato ativo com o e-mail {data.email} nesta empresa.")
-        if data.cpf and contact.cpf == data.cpf:
+        if email and contact.email == email:
+            raise Conflict(f"Já existe um contato ativo com o e-mail {email} nesta empresa.")
+        if cpf and contact.cpf == cpf:
             raise Conflict("Já existe um contato ativo com esse CPF nesta empresa.")
 
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from backend import contacts as contact_rules
 from backend import identity, outbox
 from backend import tickets as ticket_rules
-from backend.catalogue import list_services
+from backend.catalogue import find_service, list_services
 from backend.config import Settings, load_settings
 from backend.db import Database
-from backend.errors import InvalidToken
+from backend.errors import DeskError, InvalidToken
 from backend.links import Links
 from backend.models import Company, Contact, SlaRule
 from backend.seed import seed
@@ -64,6 +64,12 @@ class ServiceDesk:
         with self.db.transaction() as s:
             return [{"code": x.code, "name": x.name} for x in list_services(s)]
 
+    def find_service(self, text: str) -> Json:
+        """The catalogue service a user named (InvalidInput with the list of services if none)."""
+        with self.db.transaction() as s:
+            service = find_service(s, text)
+            return {"code": service.code, "name": service.name}
+
     def sla_rules_for(self, contact_id: int) -> list[Json]:
         """The ANS rules that apply to the contact's company (its own and the general ones)."""
         with self.db.transaction() as s:
@@ -103,6 +109,30 @@ class ServiceDesk:
         with self.db.transaction() as s:
             viewer = contact_rules.get_active_contact(s, contact_id)
             return ticket_to_dict(ticket_rules.get_visible_ticket(s, viewer, number))
+
+    def check_ticket_for(self, contact_id: int, number: str, action: str) -> Json:
+        """The ticket if the user may see it and `action` (complementar, avaliar, reabrir) applies to it now;
+        otherwise NotFound or InvalidTransition with the reason."""
+        with self.db.transaction() as s:
+            viewer = contact_rules.get_active_contact(s, contact_id)
+            ticket = ticket_rules.get_visible_ticket(s, viewer, number)
+            ticket_rules.USER_ACTIONS[action](ticket)
+            return ticket_to_dict(ticket)
+
+    def eligible_tickets(self, contact_id: int, action: str, limit: int = 5) -> list[Json]:
+        """The user's most recent tickets that `action` applies to now (for buttons)."""
+        with self.db.transaction() as s:
+            viewer = contact_rules.get_active_contact(s, contact_id)
+            eligible = []
+            for ticket in ticket_rules.list_tickets(s, viewer=viewer):
+                try:
+                    ticket_rules.USER_ACTIONS[action](ticket)
+                except DeskError:
+                    continue
+                eligible.append(ticket_to_dict(ticket))
+                if len(eligible) == limit:
+                    break
+            return eligible
 
     def complement(self, contact_id: int, number: str, text: str) -> Json:
         with self.db.transaction() as s:
@@ -175,6 +205,12 @@ class ServiceDesk:
         with self.db.transaction() as s:
             company = contact_rules.find_company(s, cnpj)
             return [contact_to_dict(c) for c in contact_rules.list_contacts(s, company.id)]
+
+    def check_contact_available(self, contact_id: int, email: str | None = None, cpf: str | None = None) -> None:
+        """Conflict if the e-mail or CPF is already an active contact of the user's company."""
+        with self.db.transaction() as s:
+            actor = contact_rules.get_active_contact(s, contact_id)
+            contact_rules.check_available(s, actor.company_id, email=email, cpf=cpf)
 
     def add_contact(self, contact_id: int, data: contact_rules.NewContact) -> Json:
         with self.db.transaction() as s:

@@ -19,16 +19,23 @@ def format_number(year: int, sequence: int) -> str:
     return f"SS-{year:04d}-{sequence:06d}"
 
 
-def parse_number(text: str | None) -> str | None:
-    """The canonical number found in what the user typed, or None."""
+def search_number(text: str | None) -> tuple[str, int, int] | None:
+    """The first ticket number in the text: (canonical, start, end), or None."""
     text = text or ""
     match = _WITH_PREFIX.search(text)
     if match:
-        return format_number(int(match.group(1)), int(match.group(2)))
+        return format_number(int(match.group(1)), int(match.group(2))), match.start(), match.end()
     match = _BARE.search(text)
     if match:
-        return format_number(int(match.group(1)), int(match.group(2) or match.group(3)))
+        canonical = format_number(int(match.group(1)), int(match.group(2) or match.group(3)))
+        return canonical, match.start(), match.end()
     return None
+
+
+def parse_number(text: str | None) -> str | None:
+    """The canonical number found in what the user typed, or None."""
+    found = search_number(text)
+    return found[0] if found else None
 
 
 def next_number(session: Session, year: int) -> str:

@@ -208,8 +208,8 @@ def cancel(ticket: Ticket, reason: str, now: datetime | None = None) -> Ticket:
     return ticket
 
 
-def complement(ticket: Ticket, author: Contact, text: str, now: datetime | None = None) -> Ticket:
-    """Add information; a ticket waiting for the user goes back to the support team."""
+def ensure_complementable(ticket: Ticket) -> None:
+    """Only open tickets take complements; the refusal says what to do instead."""
     if ticket.status not in OPEN_STATUSES:
         instead = {
             "resolvido": "Avalie a solução e, se discordar, reabra o acionamento; ",
@@ -219,6 +219,11 @@ def complement(ticket: Ticket, author: Contact, text: str, now: datetime | None 
             f"O acionamento {ticket.number} está {STATUSES[ticket.status]} e não aceita complementos. "
             f"{instead}para um assunto novo, abra outro acionamento."
         )
+
+
+def complement(ticket: Ticket, author: Contact, text: str, now: datetime | None = None) -> Ticket:
+    """Add information; a ticket waiting for the user goes back to the support team."""
+    ensure_complementable(ticket)
     body = clean_text(text, "O complemento")
     now = now or now_utc()
     target = "em_atendimento" if ticket.status == "aguardando_usuario" else ticket.status
@@ -228,14 +233,19 @@ def complement(ticket: Ticket, author: Contact, text: str, now: datetime | None 
     return ticket
 
 
-def evaluate(ticket: Ticket, author: Contact, score: int, comment: str | None, now: datetime | None = None) -> Ticket:
-    """Score a resolved ticket from 1 to 5, once per solution."""
+def ensure_evaluable(ticket: Ticket) -> None:
+    """Only resolved tickets, once per solution."""
     if ticket.status != "resolvido":
         raise InvalidTransition(
             f"Só é possível avaliar acionamentos resolvidos; o {ticket.number} está {STATUSES[ticket.status]}."
         )
     if ticket.evaluated_at is not None:
         raise InvalidTransition(f"O acionamento {ticket.number} já foi avaliado. Obrigado!")
+
+
+def evaluate(ticket: Ticket, author: Contact, score: int, comment: str | None, now: datetime | None = None) -> Ticket:
+    """Score a resolved ticket from 1 to 5, once per solution."""
+    ensure_evaluable(ticket)
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise InvalidInput("A nota deve ser um número inteiro de 1 a 5.")
     note = clean_text(comment, "O comentário") if comment and comment.strip() else None
@@ -253,12 +263,7 @@ def reopen(
 ) -> Ticket:
     """Reopen a resolved ticket (or one closed up to 7 days ago); the reason is mandatory."""
     now = now or now_utc()
-    recently_closed = ticket.status == "fechado" and ticket.closed_at and now - ticket.closed_at <= REOPEN_WINDOW
-    if ticket.status != "resolvido" and not recently_closed:
-        raise InvalidTransition(
-            f"O acionamento {ticket.number} está {STATUSES[ticket.status]}: só é possível reabrir acionamentos "
-            "resolvidos ou fechados há até 7 dias. Se precisar, abra um novo acionamento."
-        )
+    ensure_reopenable(ticket, now)
     text = clean_text(reason, "O motivo da reabertura", minimum=5)
     _record(ticket, "reopened", author.email, now, ticket.status, "reaberto", text=text)
     ticket.status = "reaberto"
@@ -276,6 +281,25 @@ def reopen(
     )
     queue_email(session, ticket.requester.email, message, now=now)
     return ticket
+
+
+def ensure_reopenable(ticket: Ticket, now: datetime | None = None) -> None:
+    """Resolved tickets, or closed ones within the reopening window."""
+    now = now or now_utc()
+    recently_closed = ticket.status == "fechado" and ticket.closed_at and now - ticket.closed_at <= REOPEN_WINDOW
+    if ticket.status != "resolvido" and not recently_closed:
+        raise InvalidTransition(
+            f"O acionamento {ticket.number} está {STATUSES[ticket.status]}: só é possível reabrir acionamentos "
+            "resolvidos ou fechados há até 7 dias. Se precisar, abra um novo acionamento."
+        )
+
+
+# What a user may do to a ticket, and the check that says whether they can.
+USER_ACTIONS = {
+    "complementar": ensure_complementable,
+    "avaliar": ensure_evaluable,
+    "reabrir": ensure_reopenable,
+}
 
 
 def is_late(ticket: Ticket, now: datetime | None = None) -> bool:

@@ -104,7 +104,7 @@ def test_bad_input_is_refused_on_stderr_and_changes_nothing(cli: Cli) -> None:
     cli.fails("tickets", "open", "--cpf", "123", "--service", "Datavalid", "--description", "texto qualquer",
               message="CPF inválido")
     cli.fails("tickets", "open", "--cpf", "34567891228", "--service", "Serviço Que Não Existe",
-              "--description", "texto qualquer", "--category", "duvida", message="Serviço não encontrado")
+              "--description", "texto qualquer", "--category", "duvida", message="Não encontrei o serviço")
     cli.fails("tickets", "open", "--cpf", "34567891228", "--service", "Datavalid", "--description", "texto",
               "--category", "problema", message="impacto")
     cli.fails("contacts", "list", "--cnpj", "11.222.333/0001-00", message="CNPJ inválido")

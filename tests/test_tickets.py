@@ -175,7 +175,7 @@ def test_unknown_category_is_refused(db, desk, personas, category):
 def test_unknown_service_is_refused_listing_the_catalogue(db, desk, personas, service):
     before = snapshot(db)
 
-    with pytest.raises(InvalidInput, match="Serviço não encontrado") as refused:
+    with pytest.raises(InvalidInput, match="Não encontrei o serviço") as refused:
         open_as(desk, personas["carla"], service=service)
 
     assert "Datavalid" in str(refused.value) and "Área do Cliente" in str(refused.value)

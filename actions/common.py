@@ -1,0 +1,144 @@
+"""What every action shares: the service desk, who is talking, and never crashing a conversation."""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from backend.clock import format_br
+from backend.config import load_settings
+from backend.desk import ServiceDesk
+from backend.errors import DeskError, InvalidToken
+from backend.seed import PERSONAS
+
+log = logging.getLogger(__name__)
+_desk: ServiceDesk | None = None
+
+Contact = dict[str, Any]
+
+
+def desk() -> ServiceDesk:
+    """One ServiceDesk per action-server process, built from the environment on first use."""
+    global _desk
+    if _desk is None:
+        _desk = ServiceDesk.from_settings()
+    return _desk
+
+
+def set_desk(service_desk: ServiceDesk | None) -> None:
+    """Tests plug in their own (in-memory) service desk."""
+    global _desk
+    _desk = service_desk
+
+
+def current_contact(tracker: Tracker) -> Contact | None:
+    """The contact behind the latest message: its signed token is verified on every call.
+
+    In development only (ASSISTENTE_ENV=development), `rasa shell` may speak as a demo persona chosen by
+    ASSISTENTE_PERSONA, since the shell cannot send metadata.
+    """
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    token = metadata.get("token")
+    try:
+        if token:
+            return desk().identify(token)
+        persona = _development_persona()
+        if persona:
+            return persona
+        return None
+    except InvalidToken as error:
+        log.info("token refused: %s", error.reason)
+        return None
+
+
+def _development_persona() -> Contact | None:
+    import os
+
+    name = os.environ.get("ASSISTENTE_PERSONA", "").strip().lower()
+    if not name or name not in PERSONAS or not load_settings().is_development:
+        return None
+    _name, _email, cpf, cnpj, _profiles, _phone = PERSONAS[name]
+    return desk().identify(desk().issue_token(cpf, cnpj, ttl_minutes=5))
+
+
+def sign_in(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response="utter_entrar_area_cliente")
+
+
+Run = Callable[..., Awaitable[list[EventType]]]
+
+
+def safe(run: Run) -> Run:
+    """A backend refusal is told to the user in its own words; any other failure gets an apology with the
+    human channels and is logged — the conversation always goes on."""
+
+    @functools.wraps(run)
+    async def wrapper(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except DeskError as error:
+            dispatcher.utter_message(text=error.message)
+            return []
+        except Exception:  # noqa: BLE001 — last line of defence for the conversation
+            log.exception("action %s failed", self.name())
+            dispatcher.utter_message(response="utter_erro_tecnico")
+            return []
+
+    return wrapper
+
+
+def safe_validator(slot: str) -> Callable[[Callable[..., dict]], Callable[..., dict]]:
+    """Like `safe`, for a form's `validate_<slot>`: a failure leaves the slot empty (asked again) instead of
+    crashing the validation action, which would silently drop the user's turn."""
+
+    def decorate(validate: Callable[..., dict]) -> Callable[..., dict]:
+        @functools.wraps(validate)
+        def wrapper(self: Any, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+            try:
+                return validate(self, value, dispatcher, tracker, domain)
+            except DeskError as error:
+                dispatcher.utter_message(text=error.message)
+            except Exception:  # noqa: BLE001 — last line of defence for the conversation
+                log.exception("validation of %s failed", slot)
+                dispatcher.utter_message(response="utter_erro_tecnico")
+            return {slot: None}
+
+        return wrapper
+
+    return decorate
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def br_datetime(iso: str) -> str:
+    """An ISO 8601 string from the backend as users read it: dd/mm/aaaa hh:mm (Brasília)."""
+    return format_br(datetime.fromisoformat(iso))
+
+
+def reset(*slots: str) -> list[EventType]:
+    return [SlotSet(slot, None) for slot in slots]
+
+
+def count_failure(tracker: Tracker, slot: str) -> tuple[int, dict[str, Any]]:
+    """Consecutive invalid answers for a slot, and the slot `tentativas` updated."""
+    tries = dict(tracker.get_slot("tentativas") or {})
+    tries[slot] = tries.get(slot, 0) + 1
+    return tries[slot], {"tentativas": tries}
+
+
+def clear_failures(tracker: Tracker, slot: str) -> dict[str, Any]:
+    tries = dict(tracker.get_slot("tentativas") or {})
+    tries.pop(slot, None)
+    return {"tentativas": tries or None}

@@ -1,0 +1,399 @@
+"""Contact skills (Área do Cliente): include (contato_form), list, remove (remocao_form)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    Contact,
+    clear_failures,
+    count_failure,
+    current_contact,
+    desk,
+    latest_entity,
+    latest_intent,
+    reset,
+    safe,
+    safe_validator,
+    sign_in,
+)
+from actions.ticket_text import parse_yes_no
+from actions.tickets import validate_yes_no
+from backend import validation
+from backend.catalogue import fold
+from backend.contacts import NewContact
+from backend.errors import DeskError, InvalidInput
+from backend.vocabulary import MAX_PROFILES, PROFILES
+
+CONTACT_SLOTS = ("contato_nome", "contato_email", "contato_cpf", "contato_perfis", "contato_mais_perfis",
+                 "contato_telefone", "contato_telefone2", "contato_declaracao", "confirmacao", "tentativas")
+REMOVAL_SLOTS = ("contato_remover", "confirmacao", "tentativas")
+FOREIGN = "estrangeiro"
+NO_PHONE = "nenhum"
+
+
+def _allowed(dispatcher: CollectingDispatcher, tracker: Tracker) -> Contact | None:
+    """The signed-in contact if they may manage contacts; otherwise says why not and returns None."""
+    contact = current_contact(tracker)
+    if contact is None:
+        sign_in(dispatcher)
+    elif not contact["can_manage_contacts"]:
+        dispatcher.utter_message(response="utter_sem_permissao_contatos")
+        return None
+    return contact
+
+
+def _refuse(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message: str) -> dict:
+    """Say why; after two misses in a row, also show the expected format with an example."""
+    dispatcher.utter_message(text=message)
+    misses, tries = count_failure(tracker, slot)
+    if misses >= 2:
+        dispatcher.utter_message(response=f"utter_exemplo_{slot}")
+    return {slot: None, **tries}
+
+
+def parse_profiles(text: str, entity_values: list[str]) -> list[str]:
+    """Profiles named in an answer such as "Financeiro e Corporativo" (InvalidInput if any is unknown)."""
+    if entity_values:
+        return validation.normalize_profiles(entity_values)
+    parts = [p for p in re.split(r",|/|;|\+|\be\b", text, flags=re.IGNORECASE) if p.strip()]
+    return validation.normalize_profiles(p.strip() for p in parts)
+
+
+def profiles_in(text: str) -> list[str]:
+    """Profile codes mentioned anywhere in a sentence ("sim, corporativo também")."""
+    padded = f" {fold(text)} "
+    return [code for code, label in PROFILES.items() if f" {fold(label)} " in padded or f" {fold(code)} " in padded]
+
+
+class ActionPrepararContato(Action):
+    """Permission first; then the form, pre-filled with what the first message already says."""
+
+    def name(self) -> str:
+        return "action_preparar_contato"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        contact = _allowed(dispatcher, tracker)
+        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*CONTACT_SLOTS)]
+        if contact is None:
+            return [*events, SlotSet("pode_gerenciar_contatos", False)]
+        prefill = {
+            "contato_nome": latest_entity(tracker, "nome"),
+            "contato_email": latest_entity(tracker, "email"),
+            "contato_cpf": latest_entity(tracker, "cpf"),
+            "contato_telefone": latest_entity(tracker, "telefone"),
+        }
+        profiles = list(tracker.get_latest_entity_values("perfil"))
+        if profiles:
+            prefill["contato_perfis"] = profiles
+        events += [SlotSet(slot, value) for slot, value in prefill.items() if value]
+        return [*events, SlotSet("pode_gerenciar_contatos", True)]
+
+
+def _check_available(tracker: Tracker, email: str | None = None, cpf: str | None = None) -> None:
+    """Refuse at once an e-mail or CPF already used by an active contact of the company."""
+    actor = current_contact(tracker)
+    if actor is not None:
+        desk().check_contact_available(actor["id"], email=email, cpf=cpf)
+
+
+class ValidateContatoForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_contato_form"
+
+    def validate_contato_nome(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        try:
+            name = validation.normalize_name(latest_entity(tracker, "nome") or value)
+        except InvalidInput as error:
+            return _refuse(dispatcher, tracker, "contato_nome", error.message)
+        return {"contato_nome": name, **clear_failures(tracker, "contato_nome")}
+
+    def validate_contato_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        try:
+            email = validation.normalize_email(latest_entity(tracker, "email") or value)
+            _check_available(tracker, email=email)
+        except DeskError as error:
+            return _refuse(dispatcher, tracker, "contato_email", error.message)
+        return {"contato_email": email, **clear_failures(tracker, "contato_email")}
+
+    def validate_contato_cpf(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        if value == FOREIGN or "estrangeir" in fold(str(value)):
+            return {"contato_cpf": FOREIGN, **clear_failures(tracker, "contato_cpf")}
+        try:
+            cpf = validation.normalize_cpf(latest_entity(tracker, "cpf") or value)
+            _check_available(tracker, cpf=cpf)
+        except DeskError as error:
+            return _refuse(dispatcher, tracker, "contato_cpf", error.message)
+        return {"contato_cpf": validation.format_cpf(cpf), **clear_failures(tracker, "contato_cpf")}
+
+    def validate_contato_perfis(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        entities = [] if isinstance(value, list) else list(tracker.get_latest_entity_values("perfil"))
+        try:
+            codes = validation.normalize_profiles(value) if isinstance(value, list) else parse_profiles(str(value), entities)
+        except InvalidInput as error:
+            return _refuse(dispatcher, tracker, "contato_perfis", error.message)
+        # Several types given at once: the user said what they wanted; one type: offer to add more.
+        more = False if len(codes) > 1 else None
+        return {"contato_perfis": codes, "contato_mais_perfis": more, **clear_failures(tracker, "contato_perfis")}
+
+    def validate_contato_mais_perfis(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        chosen = list(tracker.get_slot("contato_perfis") or [])
+        if isinstance(value, bool):
+            return {"contato_mais_perfis": value if value is False else None}
+        named = list(tracker.get_latest_entity_values("perfil")) or profiles_in(str(value))
+        if named:
+            try:
+                codes = validation.normalize_profiles(chosen + named)
+            except InvalidInput as error:
+                dispatcher.utter_message(text=error.message)
+                return {"contato_mais_perfis": None}
+            return {"contato_perfis": codes, "contato_mais_perfis": False if len(codes) >= MAX_PROFILES else None}
+        answer = parse_yes_no(str(value), latest_intent(tracker))
+        if answer is None:
+            try:  # neither a profile nor yes/no: let the backend say what it did not recognise
+                parse_profiles(str(value), [])
+            except InvalidInput as error:
+                dispatcher.utter_message(text=error.message)
+        # "não" ends the question; "sim" (or anything unclear) asks it again, now as "qual?".
+        return {"contato_mais_perfis": False if answer is False else None}
+
+    def validate_contato_telefone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        try:
+            phone = validation.normalize_phone(latest_entity(tracker, "telefone") or value)
+        except InvalidInput as error:
+            return _refuse(dispatcher, tracker, "contato_telefone", error.message)
+        return {"contato_telefone": phone, **clear_failures(tracker, "contato_telefone")}
+
+    def validate_contato_telefone2(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        if value == NO_PHONE or parse_yes_no(str(value), latest_intent(tracker)) is False:
+            return {"contato_telefone2": NO_PHONE, **clear_failures(tracker, "contato_telefone2")}
+        try:
+            phone = validation.normalize_phone(latest_entity(tracker, "telefone") or value)
+        except InvalidInput as error:
+            return _refuse(dispatcher, tracker, "contato_telefone2", error.message)
+        return {"contato_telefone2": phone, **clear_failures(tracker, "contato_telefone2")}
+
+    def validate_contato_declaracao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        answer = value if isinstance(value, bool) else parse_yes_no(str(value), latest_intent(tracker))
+        if answer is not True:
+            dispatcher.utter_message(response="utter_declaracao_obrigatoria")
+            return {"contato_declaracao": None}
+        return {"contato_declaracao": True}
+
+    def validate_confirmacao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        return validate_yes_no(value, dispatcher, tracker)
+
+
+class ActionAskContatoMaisPerfis(Action):
+    """Offers the profiles not chosen yet, plus "no more"."""
+
+    def name(self) -> str:
+        return "action_ask_contato_mais_perfis"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        chosen = list(tracker.get_slot("contato_perfis") or [])
+        labels = ", ".join(PROFILES[c] for c in chosen if c in PROFILES)
+        buttons = [{"title": label, "payload": label} for code, label in PROFILES.items() if code not in chosen]
+        buttons.append({"title": "Não, só esse(s)", "payload": "/negar"})
+        dispatcher.utter_message(text=f"Tipo(s) escolhido(s): {labels}. Quer acrescentar outro tipo?", buttons=buttons)
+        return []
+
+
+class ActionAskContatoFormConfirmacao(Action):
+    def name(self) -> str:
+        return "action_ask_contato_form_confirmacao"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        cpf = tracker.get_slot("contato_cpf")
+        phone2 = tracker.get_slot("contato_telefone2")
+        dispatcher.utter_message(
+            response="utter_resumo_contato",
+            nome=tracker.get_slot("contato_nome"),
+            email=tracker.get_slot("contato_email"),
+            cpf="estrangeiro, sem CPF" if cpf == FOREIGN else cpf,
+            perfis=", ".join(PROFILES[c] for c in tracker.get_slot("contato_perfis") or []),
+            telefone=validation.format_phone(tracker.get_slot("contato_telefone")),
+            telefone2="não informado" if phone2 in (None, NO_PHONE) else validation.format_phone(phone2),
+        )
+        return []
+
+
+class ActionIncluirContato(Action):
+    """Submit: stores the confirmed contact (the backend queues the first-access e-mail)."""
+
+    def name(self) -> str:
+        return "action_incluir_contato"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        done = reset(*CONTACT_SLOTS)
+        if tracker.get_slot("confirmacao") is not True:
+            dispatcher.utter_message(response="utter_contato_nao_incluido")
+            return done
+        actor = _allowed(dispatcher, tracker)
+        if actor is None:
+            return done
+        cpf = tracker.get_slot("contato_cpf")
+        phone2 = tracker.get_slot("contato_telefone2")
+        data = NewContact(
+            name=tracker.get_slot("contato_nome"),
+            email=tracker.get_slot("contato_email"),
+            cpf=None if cpf == FOREIGN else cpf,
+            foreign=cpf == FOREIGN,
+            profiles=list(tracker.get_slot("contato_perfis") or []),
+            phone_primary=tracker.get_slot("contato_telefone"),
+            phone_secondary=None if phone2 in (None, NO_PHONE) else phone2,
+            declaration_accepted=tracker.get_slot("contato_declaracao") is True,
+        )
+        try:
+            added = desk().add_contact(actor["id"], data)
+        except DeskError as error:
+            dispatcher.utter_message(text=f"Não consegui cadastrar: {error.message}")
+            return done
+        dispatcher.utter_message(response="utter_contato_incluido", nome=added["name"], email=added["email"])
+        return done
+
+
+class ActionListarContatos(Action):
+    def name(self) -> str:
+        return "action_listar_contatos"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        contact = current_contact(tracker)
+        if contact is None:
+            sign_in(dispatcher)
+            return [SlotSet("autenticado", False)]
+        contacts = desk().contacts_of(contact["id"])
+        lines = [format_contact_line(c) for c in contacts]
+        dispatcher.utter_message(response="utter_lista_contatos", empresa=contact["company_name"], lista="\n".join(lines))
+        return [SlotSet("autenticado", True)]
+
+
+def format_contact_line(contact: dict) -> str:
+    """One contact as listed in the Área do Cliente: masked CPF, types, phones."""
+    phones = validation.format_phone(contact["phone_primary"])
+    if contact["phone_secondary"]:
+        phones += f" / {validation.format_phone(contact['phone_secondary'])}"
+    return (f"• {contact['name']} — {contact['email']} — CPF {validation.mask_cpf(contact['cpf'])} — "
+            f"{', '.join(contact['profile_labels'])} — {phones}")
+
+
+class ActionPrepararRemocao(Action):
+    def name(self) -> str:
+        return "action_preparar_remocao"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        contact = _allowed(dispatcher, tracker)
+        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*REMOVAL_SLOTS)]
+        if contact is None:
+            return [*events, SlotSet("pode_gerenciar_contatos", False)]
+        named = latest_entity(tracker, "email") or latest_entity(tracker, "nome")
+        if named:
+            events.append(SlotSet("contato_remover", named))
+        return [*events, SlotSet("pode_gerenciar_contatos", True)]
+
+
+def find_company_contact(contacts: list[dict], typed: str) -> dict | None:
+    """A contact by e-mail, or by a name that matches exactly one of them."""
+    wanted = fold(typed)
+    if not wanted:
+        return None
+    for contact in contacts:
+        if contact["email"] == typed.strip().lower() or fold(contact["name"]) == wanted:
+            return contact
+    matches = [c for c in contacts if wanted in fold(c["name"])]
+    return matches[0] if len(matches) == 1 else None
+
+
+class ValidateRemocaoForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_remocao_form"
+
+    @safe_validator("contato_remover")
+    def validate_contato_remover(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        actor = current_contact(tracker)
+        if actor is None:
+            sign_in(dispatcher)
+            return {"contato_remover": None}
+        typed = latest_entity(tracker, "email") or latest_entity(tracker, "nome") or str(value)
+        found = find_company_contact(desk().contacts_of(actor["id"]), typed)
+        if found is None:
+            dispatcher.utter_message(response="utter_contato_nao_encontrado")
+            return {"contato_remover": None}
+        return {"contato_remover": found["email"]}
+
+    def validate_confirmacao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        return validate_yes_no(value, dispatcher, tracker)
+
+
+class ActionAskContatoRemover(Action):
+    """The other active contacts of the company as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_contato_remover"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        actor = current_contact(tracker)
+        if actor is None:
+            sign_in(dispatcher)
+            return []
+        others = [c for c in desk().contacts_of(actor["id"]) if c["id"] != actor["id"]]
+        if not others:
+            dispatcher.utter_message(response="utter_sem_contatos_para_remover")
+            return []
+        buttons = [{"title": f"{c['name']} ({', '.join(c['profile_labels'])})", "payload": c["email"]} for c in others]
+        dispatcher.utter_message(response="utter_escolha_contato_remover", buttons=buttons)
+        return []
+
+
+class ActionAskRemocaoFormConfirmacao(Action):
+    def name(self) -> str:
+        return "action_ask_remocao_form_confirmacao"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        actor = current_contact(tracker)
+        if actor is None:
+            sign_in(dispatcher)
+            return []
+        target = find_company_contact(desk().contacts_of(actor["id"]), tracker.get_slot("contato_remover") or "")
+        name = target["name"] if target else tracker.get_slot("contato_remover")
+        dispatcher.utter_message(response="utter_resumo_remocao", nome=name, email=tracker.get_slot("contato_remover"))
+        return []
+
+
+class ActionRemoverContato(Action):
+    """Submit: removes the confirmed contact; the backend explains when its rules refuse."""
+
+    def name(self) -> str:
+        return "action_remover_contato"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        done = reset(*REMOVAL_SLOTS)
+        if tracker.get_slot("confirmacao") is not True:
+            dispatcher.utter_message(response="utter_contato_nao_removido")
+            return done
+        actor = _allowed(dispatcher, tracker)
+        if actor is None:
+            return done
+        target = find_company_contact(desk().contacts_of(actor["id"]), tracker.get_slot("contato_remover") or "")
+        if target is None:
+            dispatcher.utter_message(response="utter_contato_nao_encontrado")
+            return done
+        try:
+            removed = desk().remove_contact(actor["id"], target["id"])
+        except DeskError as error:
+            dispatcher.utter_message(text=f"Não removi: {error.message}")
+            return done
+        dispatcher.utter_message(response="utter_contato_removido", nome=removed["name"])
+        return done

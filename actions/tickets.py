@@ -1,0 +1,257 @@
+"""Ticket skills: open (acionamento_form), consult, and the ticket offered for contact changes."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    br_datetime,
+    clear_failures,
+    count_failure,
+    current_contact,
+    desk,
+    latest_entity,
+    latest_intent,
+    reset,
+    safe,
+    safe_validator,
+    sign_in,
+)
+from actions.ticket_text import infer_category, is_detailed, parse_category, parse_impact, parse_yes_no
+from backend import numbering
+from backend.errors import DeskError, InvalidInput
+from backend.tickets import MAX_TEXT
+from backend.vocabulary import CATEGORIES, IMPACTS
+
+TICKET_SLOTS = ("servico", "categoria", "impacto", "descricao", "confirmacao", "tentativas")
+RECENT_TICKETS = 5
+
+
+class ActionPrepararAcionamento(Action):
+    """Checks who is asking and pre-fills the form with what the first message already says."""
+
+    def name(self) -> str:
+        return "action_preparar_acionamento"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if current_contact(tracker) is None:
+            sign_in(dispatcher)
+            return [SlotSet("autenticado", False), *reset(*TICKET_SLOTS)]
+        text = (tracker.latest_message or {}).get("text") or ""
+        events = [SlotSet("autenticado", True), *reset(*TICKET_SLOTS)]
+        service = latest_entity(tracker, "servico")
+        category = infer_category(text)
+        if service:
+            events.append(SlotSet("servico", service))
+        if category:
+            events.append(SlotSet("categoria", category))
+        if is_detailed(text) and not text.startswith("/"):
+            events.append(SlotSet("descricao", text))
+        return events
+
+
+class ValidateAcionamentoForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_acionamento_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        """Impact is asked only for problems."""
+        if tracker.get_slot("categoria") != "problema":
+            return [slot for slot in domain_slots if slot != "impacto"]
+        return domain_slots
+
+    @safe_validator("servico")
+    def validate_servico(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        typed = latest_entity(tracker, "servico") or value
+        try:
+            code = desk().find_service(str(typed))["code"]
+        except InvalidInput as error:
+            return _refuse(dispatcher, tracker, "servico", error.message)
+        return {"servico": code, **clear_failures(tracker, "servico")}
+
+    def validate_categoria(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        code = value if value in CATEGORIES else parse_category(str(value))
+        if code is None:
+            dispatcher.utter_message(response="utter_categoria_invalida")
+            return {"categoria": None}
+        return {"categoria": code}
+
+    def validate_impacto(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        code = value if value in IMPACTS else parse_impact(str(value))
+        if code is None:
+            dispatcher.utter_message(response="utter_impacto_invalido")
+            return {"impacto": None}
+        return {"impacto": code}
+
+    def validate_descricao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        text = str(value or "").strip()
+        if len(text) < 5:
+            dispatcher.utter_message(text="A descrição ficou muito curta. Conte um pouco mais, por favor.")
+            return {"descricao": None}
+        if len(text) > MAX_TEXT:
+            dispatcher.utter_message(text=f"A descrição passou do limite de {MAX_TEXT} caracteres. Resuma, por favor.")
+            return {"descricao": None}
+        return {"descricao": text}
+
+    def validate_confirmacao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        return validate_yes_no(value, dispatcher, tracker)
+
+
+def validate_yes_no(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str = "confirmacao") -> dict:
+    """Shared by every form's last question."""
+    answer = value if isinstance(value, bool) else parse_yes_no(str(value), latest_intent(tracker))
+    if answer is None:
+        dispatcher.utter_message(response="utter_responda_sim_ou_nao")
+    return {slot: answer}
+
+
+def _refuse(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message: str) -> dict:
+    """Say why; after two misses in a row, also show the expected format with an example."""
+    dispatcher.utter_message(text=message)
+    misses, tries = count_failure(tracker, slot)
+    if misses >= 2:
+        dispatcher.utter_message(response=f"utter_exemplo_{slot}")
+    return {slot: None, **tries}
+
+
+class ActionAskServico(Action):
+    """Services as buttons, from the catalogue."""
+
+    def name(self) -> str:
+        return "action_ask_servico"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        buttons = [{"title": s["name"], "payload": s["name"]} for s in desk().services()]
+        dispatcher.utter_message(response="utter_escolha_servico", buttons=buttons)
+        return []
+
+
+class ActionAskAcionamentoFormConfirmacao(Action):
+    def name(self) -> str:
+        return "action_ask_acionamento_form_confirmacao"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        names = {s["code"]: s["name"] for s in desk().services()}
+        impact = tracker.get_slot("impacto")
+        dispatcher.utter_message(
+            response="utter_resumo_acionamento",
+            servico=names.get(tracker.get_slot("servico"), tracker.get_slot("servico")),
+            categoria=CATEGORIES.get(tracker.get_slot("categoria"), ""),
+            impacto=f", impacto {impact.replace('medio', 'médio')}" if impact else "",
+            descricao=tracker.get_slot("descricao"),
+        )
+        return []
+
+
+class ActionAbrirAcionamento(Action):
+    """Submit: registers the confirmed ticket and tells number, deadline and e-mail."""
+
+    def name(self) -> str:
+        return "action_abrir_acionamento"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        done = reset(*TICKET_SLOTS)
+        if tracker.get_slot("confirmacao") is not True:
+            dispatcher.utter_message(response="utter_acionamento_nao_registrado")
+            return done
+        contact = current_contact(tracker)
+        if contact is None:
+            sign_in(dispatcher)
+            return [SlotSet("autenticado", False), *done]
+        ticket = desk().open_ticket(
+            contact["id"],
+            service=tracker.get_slot("servico"),
+            category=tracker.get_slot("categoria"),
+            description=tracker.get_slot("descricao"),
+            impact=tracker.get_slot("impacto"),
+        )
+        dispatcher.utter_message(
+            response="utter_acionamento_registrado",
+            numero=ticket["number"],
+            prazo=br_datetime(ticket["due_at"]),
+            email=ticket["requester_email"],
+        )
+        return [*done, SlotSet("numero_acionamento", ticket["number"])]
+
+
+class ActionConsultarAcionamento(Action):
+    """With a number: its state in words; without: the user's recent tickets as buttons."""
+
+    def name(self) -> str:
+        return "action_consultar_acionamento"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        contact = current_contact(tracker)
+        if contact is None:
+            sign_in(dispatcher)
+            return [SlotSet("autenticado", False)]
+        text = (tracker.latest_message or {}).get("text") or ""
+        number = latest_entity(tracker, "numero_acionamento") or numbering.parse_number(text)
+        if number:
+            try:
+                ticket = desk().ticket_for(contact["id"], number)
+            except DeskError as error:
+                dispatcher.utter_message(text=error.message)
+                return [SlotSet("autenticado", True), SlotSet("numero_acionamento", None)]
+            describe_ticket(dispatcher, ticket)
+            return [SlotSet("autenticado", True), SlotSet("numero_acionamento", ticket["number"])]
+        tickets = desk().tickets_for(contact["id"], limit=RECENT_TICKETS)
+        if not tickets:
+            dispatcher.utter_message(response="utter_sem_acionamentos")
+        else:
+            buttons = [
+                {"title": f"{t['number']} · {t['service']} · {t['status_label']}",
+                 "payload": f'/consultar_acionamento{{"numero_acionamento":"{t["number"]}"}}'}
+                for t in tickets
+            ]
+            dispatcher.utter_message(response="utter_escolha_acionamento", buttons=buttons)
+        return [SlotSet("autenticado", True)]
+
+
+def describe_ticket(dispatcher: CollectingDispatcher, ticket: dict) -> None:
+    dispatcher.utter_message(
+        response="utter_acionamento_situacao",
+        numero=ticket["number"],
+        servico=ticket["service"],
+        situacao=ticket["status_label"],
+        nivel=ticket["level"],
+        prazo=br_datetime(ticket["due_at"]),
+        atraso=" — prazo vencido" if ticket["late"] else "",
+        atualizado=br_datetime(ticket["updated_at"]),
+    )
+
+
+class ActionAlterarContato(Action):
+    """Data changes go through support: explain, and offer the ticket pre-filled."""
+
+    def name(self) -> str:
+        return "action_alterar_contato"
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if current_contact(tracker) is None:
+            sign_in(dispatcher)
+            return [SlotSet("autenticado", False)]
+        asked = ((tracker.latest_message or {}).get("text") or "").strip()
+        description = "Alteração de dados de contato na Área do Cliente"
+        if asked and not asked.startswith("/"):
+            description += f": {asked}"
+        dispatcher.utter_message(response="utter_alterar_contato")
+        return [
+            SlotSet("autenticado", True),
+            *reset(*TICKET_SLOTS),
+            SlotSet("servico", "area_cliente"),
+            SlotSet("categoria", "solicitacao"),
+            SlotSet("descricao", description),
+        ]

@@ -1,0 +1,70 @@
+"""Finding data with a fixed shape in free text: ticket numbers, e-mails, CPFs and phones.
+
+Pure functions, no Rasa: the NLU component in `components/entities.py` wraps them. Shapes are found here; whether a
+value is *valid* (check digits, real phone) is decided by backend.validation when the form receives it, so an invalid
+CPF is still recognised as a CPF and refused with its reason.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from backend import numbering, validation
+from backend.errors import InvalidInput
+
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
+_FORMATTED_CPF = re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-?\d{2}(?![\d.])")
+_DIGITS_11 = re.compile(r"(?<![\d.\-/])\d{11}(?![\d.\-/])")
+_PHONE = re.compile(r"(?:\+\s?55\s?)?\(?\b\d{2}\)?[\s.\-]?9?\s?\d{4}[\s.\-]?\d{4}\b")
+
+
+@dataclass(frozen=True)
+class Found:
+    entity: str
+    value: str
+    start: int
+    end: int
+
+
+def find_entities(text: str | None) -> list[Found]:
+    """Non-overlapping findings, in text order; earlier kinds win an overlap."""
+    text = text or ""
+    found: list[Found] = []
+
+    def add(entity: str, value: str, start: int, end: int) -> None:
+        if all(end <= f.start or start >= f.end for f in found):
+            found.append(Found(entity, value, start, end))
+
+    for match in _EMAIL.finditer(text):
+        add("email", match.group(), match.start(), match.end())
+    number = numbering.search_number(text)
+    if number:
+        add("numero_acionamento", *number)
+    for match in _FORMATTED_CPF.finditer(text):
+        add("cpf", match.group(), match.start(), match.end())
+    for match in _DIGITS_11.finditer(text):
+        # Eleven bare digits: a CPF when the check digits say so, else a mobile phone when valid, else a CPF
+        # (so the user hears why it is not a valid CPF).
+        digits = match.group()
+        kind = "cpf" if _is_cpf(digits) or not _is_phone(digits) else "telefone"
+        add(kind, digits, match.start(), match.end())
+    for match in _PHONE.finditer(text):
+        if _is_phone(match.group()):
+            add("telefone", match.group().strip(), match.start(), match.end())
+    return sorted(found, key=lambda f: f.start)
+
+
+def _is_cpf(text: str) -> bool:
+    try:
+        validation.normalize_cpf(text)
+        return True
+    except InvalidInput:
+        return False
+
+
+def _is_phone(text: str) -> bool:
+    try:
+        validation.normalize_phone(text)
+        return True
+    except InvalidInput:
+        return False

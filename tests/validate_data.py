@@ -1,0 +1,54 @@
+"""`rasa data validate --fail-on-warnings`, plus a check that no warning is left unexplained.
+
+Rasa 3.6 prints, and does not count, two warnings that are false for this project; they are allowed only when proven:
+- "The utterance 'utter_x' is not used in any story or rule." when utter_x is a form question (utter_ask_<slot> of a
+  slot in domain.yml) or is said by a custom action (its name appears in actions/*.py);
+- "duplicated intents ... across multiple domain files: faq", emitted by Rasa's own merge of the retrieval intent.
+Every other warning fails the check.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WARNING = re.compile(r"UserWarning: (.*?)(?:\x1b\[0m)?$")
+UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_[\w/]+)' is not used in any story or rule\.")
+RETRIEVAL_MERGE = "The following duplicated intents have been found across multiple domain files: faq"
+
+
+def explained(warning: str, slots: set[str], action_code: str) -> bool:
+    if warning.strip() == RETRIEVAL_MERGE:
+        return True
+    match = UNUSED_UTTERANCE.fullmatch(warning.strip())
+    if not match:
+        return False
+    name = match.group(1)
+    if name.startswith("utter_ask_"):
+        return name.removeprefix("utter_ask_") in slots
+    if name.startswith("utter_exemplo_"):  # said by the actions' _refuse() after two misses on that slot
+        return name.removeprefix("utter_exemplo_") in slots and 'f"utter_exemplo_{slot}"' in action_code
+    return f'"{name}"' in action_code
+
+
+def main() -> int:
+    rasa = Path(sys.executable).parent / "rasa"
+    done = subprocess.run([str(rasa), "data", "validate", "--fail-on-warnings"], cwd=ROOT,
+                          capture_output=True, text=True)
+    slots = set(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["slots"])
+    action_code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "actions").glob("*.py"))
+    warnings = [m.group(1) for line in (done.stdout + done.stderr).splitlines() if (m := WARNING.search(line))]
+    rasa_own = [w for w in warnings if "site-packages" not in w and "deprecat" not in w.lower()]
+    unexplained = [w for w in rasa_own if not explained(w, slots, action_code)]
+    print(f"rasa data validate: exit {done.returncode}, {len(rasa_own)} warning(s), {len(unexplained)} unexplained")
+    for warning in unexplained:
+        print(f"  {warning}")
+    return 1 if done.returncode or unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
