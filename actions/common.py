@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Tracker
+from abc import ABC, abstractmethod
+
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -91,6 +93,22 @@ def safe(run: Run) -> Run:
             return []
 
     return wrapper
+
+
+class FormValidator(FormValidationAction, ABC):
+    """Base of the forms' validators: validates only real answers.
+
+    rasa-sdk validates every slot set since the last user message, including the `None`s a preparing action uses to
+    clear old answers; those would be "validated" as empty input and refused with error messages.
+    """
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        candidates = tracker.slots_to_validate
+        tracker.slots_to_validate = lambda: {k: v for k, v in candidates().items() if v is not None}  # type: ignore[method-assign]
+        return await super().get_validation_events(dispatcher, tracker, domain)
 
 
 def safe_validator(slot: str) -> Callable[[Callable[..., dict]], Callable[..., dict]]:

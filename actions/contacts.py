@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -13,6 +13,7 @@ from actions.common import (
     Contact,
     clear_failures,
     count_failure,
+    FormValidator,
     current_contact,
     desk,
     latest_entity,
@@ -103,7 +104,7 @@ def _check_available(tracker: Tracker, email: str | None = None, cpf: str | None
         desk().check_contact_available(actor["id"], email=email, cpf=cpf)
 
 
-class ValidateContatoForm(FormValidationAction):
+class ValidateContatoForm(FormValidator):
     def name(self) -> str:
         return "validate_contato_form"
 
@@ -313,7 +314,7 @@ def find_company_contact(contacts: list[dict], typed: str) -> dict | None:
     return matches[0] if len(matches) == 1 else None
 
 
-class ValidateRemocaoForm(FormValidationAction):
+class ValidateRemocaoForm(FormValidator):
     def name(self) -> str:
         return "validate_remocao_form"
 

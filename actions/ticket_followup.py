@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import br_datetime, current_contact, desk, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
+from actions.common import FormValidator, br_datetime, current_contact, desk, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
 from actions.tickets import validate_yes_no
 from backend import numbering
 from backend.catalogue import fold
@@ -27,13 +28,11 @@ FORMS = {
 MIN_REASON = 5
 
 
-class _PrepareFollowup(Action):
+class _PrepareFollowup(Action, ABC):
     """Checks who is asking and keeps a ticket number the first message already gave."""
 
-    form = ""
-
-    def name(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str: ...
 
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -84,13 +83,13 @@ class ActionAskNumeroAcionamento(Action):
         return []
 
 
-class _ValidateFollowup(FormValidationAction):
+class _ValidateFollowup(FormValidator):
     """The ticket number: visible to the user and in a state the form's action applies to."""
 
     form = ""
 
-    def name(self) -> str:
-        return f"validate_{self.form}"
+    @abstractmethod
+    def name(self) -> str: ...
 
     @safe_validator("numero_acionamento")
     def validate_numero_acionamento(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -133,6 +132,9 @@ def _free_text(value: Any, slot: str, minimum: int, dispatcher: CollectingDispat
 class ValidateComplementoForm(_ValidateFollowup):
     form = "complemento_form"
 
+    def name(self) -> str:
+        return "validate_complemento_form"
+
     def validate_complemento(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         return _free_text(value, "complemento", 1, dispatcher, "O complemento não pode ficar em branco.")
 
@@ -147,6 +149,9 @@ def parse_score(text: str) -> int | None:
 
 class ValidateAvaliacaoForm(_ValidateFollowup):
     form = "avaliacao_form"
+
+    def name(self) -> str:
+        return "validate_avaliacao_form"
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:
@@ -177,6 +182,9 @@ class ValidateAvaliacaoForm(_ValidateFollowup):
 
 class ValidateReaberturaForm(_ValidateFollowup):
     form = "reabertura_form"
+
+    def name(self) -> str:
+        return "validate_reabertura_form"
 
     def validate_motivo(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         return _free_text(value, "motivo", MIN_REASON, dispatcher, "utter_motivo_curto")
@@ -217,13 +225,13 @@ class ActionAskReaberturaFormConfirmacao(Action):
         return []
 
 
-class _SubmitFollowup(Action):
+class _SubmitFollowup(Action, ABC):
     """Runs the confirmed operation; a refusal by the backend is told in its own words."""
 
     declined = ""
 
-    def name(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str: ...
 
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -241,8 +249,8 @@ class _SubmitFollowup(Action):
             dispatcher.utter_message(text=error.message)
         return done
 
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None: ...
 
 
 class ActionComplementarAcionamento(_SubmitFollowup):

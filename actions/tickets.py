@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -12,6 +12,7 @@ from actions.common import (
     br_datetime,
     clear_failures,
     count_failure,
+    FormValidator,
     current_contact,
     desk,
     latest_entity,
@@ -55,7 +56,7 @@ class ActionPrepararAcionamento(Action):
         return events
 
 
-class ValidateAcionamentoForm(FormValidationAction):
+class ValidateAcionamentoForm(FormValidator):
     def name(self) -> str:
         return "validate_acionamento_form"
 

@@ -890,3 +890,14 @@ def test_no_full_cpf_in_any_contact_message(desk, personas):
         said.append(all_text(messages))
     assert "xxx.678.912-xx" in said[0]
     assert_no_full_cpf("\n".join(said))
+
+
+def test_activation_after_the_preparing_action_cleared_the_slots_says_nothing(desk):
+    """The prep action resets old answers with SlotSet(None); validation must not treat them as empty input."""
+    cleared = dict.fromkeys(["contato_nome", "contato_email", "contato_cpf", "contato_perfis", "contato_telefone",
+                             "contato_telefone2", "contato_declaracao", "confirmacao"])
+    events, messages = run(ValidateContatoForm(), tracker("quero incluir um contato", token=token_for(desk, "ana"),
+                                                          intent="incluir_contato", form="contato_form",
+                                                          candidates=cleared))
+    assert messages == []
+    assert all(e["value"] is None for e in events if e["event"] == "slot" and e["name"] != "requested_slot")
