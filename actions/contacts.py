@@ -59,7 +59,12 @@ def _refuse(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, messa
 
 
 def parse_profiles(text: str, entity_values: list[str]) -> list[str]:
-    """Profiles named in an answer such as "Financeiro e Corporativo" (InvalidInput if any is unknown)."""
+    """Profiles named in an answer such as "Financeiro e Corporativo" (InvalidInput if any is unknown).
+
+    The labels found in the text come first: NLU entities may cut a label ("Representante Legal e")."""
+    named = profiles_in(text)
+    if named:
+        return validation.normalize_profiles(named)
     if entity_values:
         return validation.normalize_profiles(entity_values)
     parts = [p for p in re.split(r",|/|;|\+|\be\b", text, flags=re.IGNORECASE) if p.strip()]
@@ -109,8 +114,10 @@ class ValidateContatoForm(FormValidator):
         return "validate_contato_form"
 
     def validate_contato_nome(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        # The whole answer is the name: NLU's `nome` entity may hold only part of it ("John" of "John Michael Turner").
+        typed = re.sub(r"^\s*(o\s+)?nome\s*(completo\s*)?(é|e|:)?\s*", "", str(value or ""), flags=re.IGNORECASE)
         try:
-            name = validation.normalize_name(latest_entity(tracker, "nome") or value)
+            name = validation.normalize_name(typed)
         except InvalidInput as error:
             return _refuse(dispatcher, tracker, "contato_nome", error.message)
         return {"contato_nome": name, **clear_failures(tracker, "contato_nome")}
@@ -134,9 +141,10 @@ class ValidateContatoForm(FormValidator):
         return {"contato_cpf": validation.format_cpf(cpf), **clear_failures(tracker, "contato_cpf")}
 
     def validate_contato_perfis(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        entities = [] if isinstance(value, list) else list(tracker.get_latest_entity_values("perfil"))
+        # A list slot: typed text arrives as a one-item list, a pre-filled value as entity codes.
+        text = " e ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
         try:
-            codes = validation.normalize_profiles(value) if isinstance(value, list) else parse_profiles(str(value), entities)
+            codes = parse_profiles(text, list(tracker.get_latest_entity_values("perfil")))
         except InvalidInput as error:
             return _refuse(dispatcher, tracker, "contato_perfis", error.message)
         # Several types given at once: the user said what they wanted; one type: offer to add more.
@@ -147,7 +155,7 @@ class ValidateContatoForm(FormValidator):
         chosen = list(tracker.get_slot("contato_perfis") or [])
         if isinstance(value, bool):
             return {"contato_mais_perfis": value if value is False else None}
-        named = list(tracker.get_latest_entity_values("perfil")) or profiles_in(str(value))
+        named = profiles_in(str(value)) or list(tracker.get_latest_entity_values("perfil"))
         if named:
             try:
                 codes = validation.normalize_profiles(chosen + named)

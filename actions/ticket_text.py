@@ -17,10 +17,10 @@ _IMPACT_HINTS = {
     "medio": ("medio", "media", "parte", "alguns", "algumas"),
     "baixo": ("baixo", "baixa", "pouco", "poucos", "so eu", "apenas eu", "alternativa", "leve"),
 }
-_YES = ("sim", "s", "pode", "claro", "confirmo", "confirmar", "isso", "ok", "certo", "correto", "declaro", "aceito",
-        "com certeza", "positivo", "isso mesmo", "pode sim", "sim declaro", "sim registrar", "sim cadastrar",
-        "sim remover")
-_NO = ("nao", "n", "negativo", "nao quero", "errado", "nao obrigado", "nao tenho", "nenhum")
+# An answer is read by its first word: "pode cadastrar", "concordo, ficou resolvido", "não, o problema continua".
+_YES = {"sim", "s", "pode", "claro", "confirmo", "confirmar", "confirma", "isso", "ok", "certo", "correto", "declaro",
+        "aceito", "positivo", "concordo", "exato", "perfeito", "beleza", "blz", "yes", "uhum", "afirmativo"}
+_NO = {"nao", "n", "negativo", "errado", "nenhum", "discordo", "nunca", "jamais", "no"}
 
 
 def _mentions(text: str, hints: tuple[str, ...]) -> bool:
@@ -50,10 +50,12 @@ def parse_yes_no(text: str | None, intent: str | None) -> bool | None:
         return True
     if intent == "negar":
         return False
-    folded = fold(text or "")
-    if folded in _YES or folded.startswith("sim "):
+    words = fold(text or "").split()
+    if not words:
+        return None
+    if words[0] in _YES or words[:2] == ["com", "certeza"]:
         return True
-    if folded in _NO or folded.startswith("nao "):
+    if words[0] in _NO:
         return False
     return None
 

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print a signed identity token for a contact")
     token.add_argument("--cpf", required=True)
     token.add_argument("--cnpj")
-    token.add_argument("--ttl-minutes", type=int, default=480)
+    token.add_argument("--ttl-minutes", type=_positive_int, default=480)
 
     tickets = sub.add_parser("tickets", help="tickets (acionamentos)").add_subparsers(dest="action", required=True)
     t_open = _json(tickets.add_parser("open", help="register a ticket for a caller (0800 channel)"))
@@ -64,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     b_list.add_argument("--pending", action="store_true", help="only messages not yet delivered")
     _json(box.add_parser("send", help="deliver queued e-mails over SMTP"))
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse prints the error and exits 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("use um número inteiro maior que zero")
+    return value
 
 
 def _json(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -901,3 +901,33 @@ def test_activation_after_the_preparing_action_cleared_the_slots_says_nothing(de
                                                           candidates=cleared))
     assert messages == []
     assert all(e["value"] is None for e in events if e["event"] == "slot" and e["name"] != "requested_slot")
+
+
+def test_typed_name_wins_over_a_partial_name_entity(desk):
+    """NLU may tag only "John" of "John Michael Turner": the whole answer is the name."""
+    track = tracker("John Michael Turner", token=token_for(desk, "diego"), intent="informar",
+                    entities=[entity("nome", "John")], form="contato_form")
+    result, messages = validate(ValidateContatoForm(), "validate_contato_nome", "John Michael Turner", track)
+    assert result["contato_nome"] == "John Michael Turner" and messages == []
+
+
+@pytest.mark.parametrize("typed, codes", [
+    (["Representante Legal e Técnico Produção"], ["representante_legal", "tecnico_producao"]),
+    (["Financeiro e Corporativo"], ["corporativo", "financeiro"]),
+    (["financeiro, corporativo"], ["corporativo", "financeiro"]),
+])
+def test_several_profiles_typed_in_one_answer(desk, typed, codes):
+    track = tracker(typed[0], token=token_for(desk, "ana"), intent="informar",
+                    entities=[entity("perfil", "Representante Legal e")], form="contato_form")
+    result, messages = validate(ValidateContatoForm(), "validate_contato_perfis", typed, track)
+    assert result["contato_perfis"] == codes and result["contato_mais_perfis"] is False and messages == []
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("pode cadastrar", True), ("concordo, ficou resolvido", True), ("com certeza", True),
+    ("não, o problema continua", False), ("discordo", False), ("talvez amanhã", None),
+])
+def test_yes_no_read_by_the_first_word(text, answer):
+    from actions.ticket_text import parse_yes_no
+
+    assert parse_yes_no(text, "informar") is answer

@@ -62,6 +62,7 @@ def test_token_is_signed_for_the_contact(cli: Cli) -> None:
     identity = verify_token(TEST_SECRET, done.stdout.strip())
     assert identity.cpf == "23456789173" and identity.cnpj == "11222333000181"
     cli.fails("token", "--cpf", "234.567.891-70", message="CPF inválido")
+    cli.fails("token", "--cpf", "234.567.891-73", "--ttl-minutes", "0", message="maior que zero")
     cli.fails("token", "--cpf", "529.982.247-25", message="Não encontrei contato")
 
 
