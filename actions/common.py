@@ -156,6 +156,15 @@ def count_failure(tracker: Tracker, slot: str) -> tuple[int, dict[str, Any]]:
     return tries[slot], {"tentativas": tries}
 
 
+def refuse_answer(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message: str) -> dict:
+    """A form answer refused: say why; after two misses in a row, also show the expected format with an example."""
+    dispatcher.utter_message(text=message)
+    misses, tries = count_failure(tracker, slot)
+    if misses >= 2:
+        dispatcher.utter_message(response=f"utter_exemplo_{slot}")
+    return {slot: None, **tries}
+
+
 def clear_failures(tracker: Tracker, slot: str) -> dict[str, Any]:
     tries = dict(tracker.get_slot("tentativas") or {})
     tries.pop(slot, None)

@@ -12,13 +12,13 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     Contact,
     clear_failures,
-    count_failure,
     FormValidator,
     current_contact,
     desk,
     latest_entity,
     latest_intent,
     reset,
+    refuse_answer,
     safe,
     safe_validator,
     sign_in,
@@ -47,15 +47,6 @@ def _allowed(dispatcher: CollectingDispatcher, tracker: Tracker) -> Contact | No
         dispatcher.utter_message(response="utter_sem_permissao_contatos")
         return None
     return contact
-
-
-def _refuse(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message: str) -> dict:
-    """Say why; after two misses in a row, also show the expected format with an example."""
-    dispatcher.utter_message(text=message)
-    misses, tries = count_failure(tracker, slot)
-    if misses >= 2:
-        dispatcher.utter_message(response=f"utter_exemplo_{slot}")
-    return {slot: None, **tries}
 
 
 def parse_profiles(text: str, entity_values: list[str]) -> list[str]:
@@ -119,7 +110,7 @@ class ValidateContatoForm(FormValidator):
         try:
             name = validation.normalize_name(typed)
         except InvalidInput as error:
-            return _refuse(dispatcher, tracker, "contato_nome", error.message)
+            return refuse_answer(dispatcher, tracker, "contato_nome", error.message)
         return {"contato_nome": name, **clear_failures(tracker, "contato_nome")}
 
     def validate_contato_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
@@ -127,7 +118,7 @@ class ValidateContatoForm(FormValidator):
             email = validation.normalize_email(latest_entity(tracker, "email") or value)
             _check_available(tracker, email=email)
         except DeskError as error:
-            return _refuse(dispatcher, tracker, "contato_email", error.message)
+            return refuse_answer(dispatcher, tracker, "contato_email", error.message)
         return {"contato_email": email, **clear_failures(tracker, "contato_email")}
 
     def validate_contato_cpf(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
@@ -137,7 +128,7 @@ class ValidateContatoForm(FormValidator):
             cpf = validation.normalize_cpf(latest_entity(tracker, "cpf") or value)
             _check_available(tracker, cpf=cpf)
         except DeskError as error:
-            return _refuse(dispatcher, tracker, "contato_cpf", error.message)
+            return refuse_answer(dispatcher, tracker, "contato_cpf", error.message)
         return {"contato_cpf": validation.format_cpf(cpf), **clear_failures(tracker, "contato_cpf")}
 
     def validate_contato_perfis(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
@@ -146,7 +137,7 @@ class ValidateContatoForm(FormValidator):
         try:
             codes = parse_profiles(text, list(tracker.get_latest_entity_values("perfil")))
         except InvalidInput as error:
-            return _refuse(dispatcher, tracker, "contato_perfis", error.message)
+            return refuse_answer(dispatcher, tracker, "contato_perfis", error.message)
         # Several types given at once: the user said what they wanted; one type: offer to add more.
         more = False if len(codes) > 1 else None
         return {"contato_perfis": codes, "contato_mais_perfis": more, **clear_failures(tracker, "contato_perfis")}
@@ -176,7 +167,7 @@ class ValidateContatoForm(FormValidator):
         try:
             phone = validation.normalize_phone(latest_entity(tracker, "telefone") or value)
         except InvalidInput as error:
-            return _refuse(dispatcher, tracker, "contato_telefone", error.message)
+            return refuse_answer(dispatcher, tracker, "contato_telefone", error.message)
         return {"contato_telefone": phone, **clear_failures(tracker, "contato_telefone")}
 
     def validate_contato_telefone2(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
@@ -185,7 +176,7 @@ class ValidateContatoForm(FormValidator):
         try:
             phone = validation.normalize_phone(latest_entity(tracker, "telefone") or value)
         except InvalidInput as error:
-            return _refuse(dispatcher, tracker, "contato_telefone2", error.message)
+            return refuse_answer(dispatcher, tracker, "contato_telefone2", error.message)
         return {"contato_telefone2": phone, **clear_failures(tracker, "contato_telefone2")}
 
     def validate_contato_declaracao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:

@@ -11,13 +11,13 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     br_datetime,
     clear_failures,
-    count_failure,
     FormValidator,
     current_contact,
     desk,
     latest_entity,
     latest_intent,
     reset,
+    refuse_answer,
     safe,
     safe_validator,
     sign_in,
@@ -74,7 +74,7 @@ class ValidateAcionamentoForm(FormValidator):
         try:
             code = desk().find_service(str(typed))["code"]
         except InvalidInput as error:
-            return _refuse(dispatcher, tracker, "servico", error.message)
+            return refuse_answer(dispatcher, tracker, "servico", error.message)
         return {"servico": code, **clear_failures(tracker, "servico")}
 
     def validate_categoria(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
@@ -111,15 +111,6 @@ def validate_yes_no(value: Any, dispatcher: CollectingDispatcher, tracker: Track
     if answer is None:
         dispatcher.utter_message(response="utter_responda_sim_ou_nao")
     return {slot: answer}
-
-
-def _refuse(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, message: str) -> dict:
-    """Say why; after two misses in a row, also show the expected format with an example."""
-    dispatcher.utter_message(text=message)
-    misses, tries = count_failure(tracker, slot)
-    if misses >= 2:
-        dispatcher.utter_message(response=f"utter_exemplo_{slot}")
-    return {slot: None, **tries}
 
 
 class ActionAskServico(Action):

@@ -33,7 +33,7 @@ def explained(warning: str, slots: set[str], action_code: str) -> bool:
         return True
     if name.startswith("utter_ask_"):
         return name.removeprefix("utter_ask_") in slots
-    if name.startswith("utter_exemplo_"):  # said by the actions' _refuse() after two misses on that slot
+    if name.startswith("utter_exemplo_"):  # said by actions.common.refuse_answer() after two misses on that slot
         return name.removeprefix("utter_exemplo_") in slots and 'f"utter_exemplo_{slot}"' in action_code
     return f'"{name}"' in action_code
 
