@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from backend import contacts as contact_rules
-from backend import identity, outbox
+from backend import identity, numbering, outbox
 from backend import tickets as ticket_rules
 from backend.catalogue import find_service, list_services
 from backend.config import Settings, load_settings
 from backend.db import Database
-from backend.errors import DeskError, InvalidToken
+from backend.errors import DeskError, InvalidToken, PermissionDenied
 from backend.links import Links
 from backend.models import Company, Contact, SlaRule
 from backend.seed import seed
@@ -158,6 +158,45 @@ class ServiceDesk:
             author = contact_rules.get_active_contact(s, contact_id)
             ticket = ticket_rules.get_visible_ticket(s, author, number)
             return ticket_to_dict(ticket_rules.reopen(s, self.links, ticket, author, reason))
+
+    # --- tickets, through a signed e-mail link ------------------------------------------------
+    # The link holder is whoever received the e-mail: the ticket's requester. The link opens only its own
+    # ticket for its own purpose (identity.verify_link); everything else goes through the same rules as the chat.
+    def ticket_by_link(self, number: str, token: str | None, purpose: str) -> Json:
+        """The ticket a valid link opens; InvalidToken (reason and pt-BR message) otherwise."""
+        canonical = self._verify_link(number, token, purpose)
+        with self.db.transaction() as s:
+            return ticket_to_dict(ticket_rules.get_ticket(s, canonical))
+
+    def evaluate_by_link(self, number: str, token: str | None, score: int, comment: str | None,
+                         agrees: bool, reason: str | None = None) -> Json:
+        """The quality-control form: score and comment as the requester, then close (agrees) or reopen with a
+        mandatory reason. One transaction: a refusal at any step changes nothing."""
+        canonical = self._verify_link(number, token, identity.PURPOSE_EVALUATE)
+        with self.db.transaction() as s:
+            ticket = ticket_rules.get_ticket(s, canonical)
+            requester = ticket.requester
+            if not requester.active:
+                raise PermissionDenied(
+                    "Quem abriu este acionamento não é mais contato ativo da empresa. "
+                    "Fale com a CSS pelo 0800 728 2323 ou pelo e-mail css.serpro@serpro.gov.br.")
+            ticket_rules.ensure_evaluable(ticket)
+            if not agrees:
+                # Asked before the score is written, so the user hears about the reason first.
+                ticket_rules.clean_text(reason, "O motivo da reabertura", minimum=5)
+            ticket_rules.evaluate(ticket, requester, score, comment)
+            if agrees:
+                ticket_rules.close(ticket, actor=requester.email)
+            else:
+                ticket_rules.reopen(s, self.links, ticket, requester, reason or "")
+            return ticket_to_dict(ticket)
+
+    def _verify_link(self, number: str, token: str | None, purpose: str) -> str:
+        canonical = numbering.parse_number(number)
+        if canonical is None:  # not a ticket number at all: the address was altered
+            raise InvalidToken("destino", identity.LINK_MESSAGES["destino"])
+        identity.verify_link(self.secret, token, purpose, canonical)
+        return canonical
 
     # --- tickets, as staff --------------------------------------------------------------------
     def staff_list(self, cnpj: str | None = None, status: str | None = None) -> list[Json]:

@@ -44,6 +44,20 @@ CALENDAR_24X7 = "24x7"
 CALENDAR_BUSINESS = "comercial"
 CALENDARS = (CALENDAR_24X7, CALENDAR_BUSINESS)
 
+# How a ticket's history reads to its requester (follow-up form).
+EVENT_LABELS: dict[str, str] = {
+    "registered": "Acionamento registrado",
+    "started": "Atendimento iniciado",
+    "forwarded": "Encaminhado a outra equipe de suporte",
+    "waiting_user": "Aguardando informações suas",
+    "complemented": "Informações complementadas",
+    "resolved": "Solução registrada",
+    "evaluated": "Atendimento avaliado",
+    "reopened": "Acionamento reaberto",
+    "closed": "Acionamento fechado",
+    "cancelled": "Acionamento cancelado",
+}
+
 EVENT_KINDS = (
     "registered",
     "started",
