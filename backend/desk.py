@@ -168,6 +168,18 @@ class ServiceDesk:
         with self.db.transaction() as s:
             return ticket_to_dict(ticket_rules.get_ticket(s, canonical))
 
+    def evaluation_by_link(self, number: str, token: str | None) -> tuple[Json, str | None]:
+        """The ticket an evaluation link opens and, when it cannot be evaluated now (already evaluated, closed,
+        reopened...), the pt-BR reason; InvalidToken for a link that is not valid for it."""
+        canonical = self._verify_link(number, token, identity.PURPOSE_EVALUATE)
+        with self.db.transaction() as s:
+            ticket = ticket_rules.get_ticket(s, canonical)
+            try:
+                ticket_rules.ensure_evaluable(ticket)
+            except DeskError as refusal:
+                return ticket_to_dict(ticket), refusal.message
+            return ticket_to_dict(ticket), None
+
     def evaluate_by_link(self, number: str, token: str | None, score: int, comment: str | None,
                          agrees: bool, reason: str | None = None) -> Json:
         """The quality-control form: score and comment as the requester, then close (agrees) or reopen with a

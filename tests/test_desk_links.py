@@ -185,5 +185,21 @@ def test_removed_requester_cannot_evaluate(desk, personas, resolved) -> None:
     assert state(desk) == before
 
 
+def test_evaluation_link_says_whether_the_ticket_can_be_evaluated(desk, resolved) -> None:
+    token = evaluation_token(desk, resolved)
+    ticket, unavailable = desk.evaluation_by_link(resolved, token)
+    assert (ticket["number"], unavailable) == (resolved, None)
+
+    desk.evaluate_by_link(resolved, token, 5, None, agrees=True)
+    ticket, unavailable = desk.evaluation_by_link(resolved, token)
+    assert ticket["status"] == "fechado"
+    assert unavailable == f"Só é possível avaliar acionamentos resolvidos; o {resolved} está fechado."
+
+
+def test_evaluation_status_needs_an_evaluation_link(desk, resolved) -> None:
+    with pytest.raises(InvalidToken):
+        desk.evaluation_by_link(resolved, link_token(desk.links.follow(resolved)))
+
+
 def test_every_event_kind_has_a_label() -> None:
     assert set(EVENT_LABELS) == set(EVENT_KINDS)
