@@ -254,10 +254,42 @@ def test_web_page_serves_the_css_page(assistant: Running) -> None:
     status, _ = http("GET", f"{base}/healthz")
     assert status == 200
 
-    # The page learns the Rasa port from the server, so non-default ports work.
-    status, config = http("GET", f"{base}/config.js")
-    assert status == 200
-    assert f'"rasaPort": {assistant.rasa_port}' in config
+    # The widget talks only to its own server, which forwards to the Rasa REST channel on --rasa-port.
+    status, body = http("POST", f"{base}/api/mensagem", {"sender": "pagina-t1", "message": "oi"})
+    assert status == 200, body
+    replies = json.loads(body)["replies"]
+    assert "Olá" in replies[0]["text"]
+    assert any(button["payload"] == "/abrir_acionamento" for button in replies[0]["buttons"])
+
+
+def test_socketio_channel_with_session_persistence_answers(assistant: Running) -> None:
+    """credentials.yml keeps socket.io with `session_persistence: true` for integrators. Rasa 3.6 joins the
+    session's room without awaiting it; with python-socketio >= 5.10 that never happens and every reply is lost.
+    This conversation fails if the pin (python-socketio<5.10) is ever lost."""
+    import threading
+
+    import socketio
+
+    replies: list[dict] = []
+    answered = threading.Event()
+    client = socketio.Client()
+
+    @client.on("bot_uttered")
+    def _on_reply(data: dict) -> None:
+        replies.append(data)
+        answered.set()
+
+    confirmed = threading.Event()
+    client.on("session_confirm", lambda _data: confirmed.set())
+    client.connect(f"http://127.0.0.1:{assistant.rasa_port}", transports=["polling"], wait_timeout=30)
+    try:
+        client.emit("session_request", {"session_id": "socketio-t1"})
+        assert confirmed.wait(30), "sem session_confirm do canal socket.io"
+        client.emit("user_uttered", {"message": "oi", "session_id": "socketio-t1"})
+        assert answered.wait(120), "o canal socket.io não entregou a resposta (bug da resposta perdida?)"
+    finally:
+        client.disconnect()
+    assert "Olá" in replies[0]["text"]
 
 
 def test_sigint_stops_launcher_and_all_children(assistant: Running) -> None:

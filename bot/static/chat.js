@@ -1,78 +1,404 @@
-// Minimal chat box: POSTs to the Rasa REST channel and renders replies as plain text.
+// Assistente Serpro chat widget. No build step, no dependencies.
+//
+// Talks only to its own server: POST /api/mensagem {sender, message, token} -> {replies: [{text, buttons}]}
+// or {error: {code, message}}. Every text (the user's and the assistant's) is put in the page with
+// textContent; links are <a> elements built here. The conversation lives in sessionStorage, so it survives
+// a reload of the tab and disappears with it.
 (function () {
   "use strict";
 
-  var config = window.ASSISTENTE_CONFIG || {};
-  var rasaPort = config.rasaPort || 5005;
-  var webhookUrl = window.location.protocol + "//" + window.location.hostname + ":" +
-    rasaPort + "/webhooks/rest/webhook";
+  var STORAGE_KEY = "assistente-serpro-conversa";
+  var MAX_ITEMS = 200;
+  var REQUEST_TIMEOUT_MS = 90000; // the server gives up on the assistant first (60 s)
+  var GREETING = "/cumprimentar";
+  var NO_REPLY = "Não consegui falar com o assistente agora. Tente de novo em instantes ou fale com a " +
+    "Central de Serviços Serpro, que atende 24x7: telefone 0800 728 2323 ou e-mail css.serpro@serpro.gov.br.";
+  var SIGNED_OUT = "Sem identificação: tiro dúvidas sobre a CSS; para acionamentos e contatos, entre na Área do Cliente.";
 
-  var messages = document.getElementById("mensagens");
+  var launcher = document.getElementById("abrir-chat");
+  var launcherText = document.getElementById("abrir-chat-texto");
+  var panel = document.getElementById("painel-chat");
+  var log = document.getElementById("mensagens");
+  var typing = document.getElementById("digitando");
   var form = document.getElementById("formulario");
   var input = document.getElementById("entrada");
-  var status = document.getElementById("estado");
+  var sendButton = document.getElementById("enviar");
+  var closeButton = document.getElementById("fechar-chat");
+  var restartButton = document.getElementById("nova-conversa");
+  var who = document.getElementById("quem");
+  var signInBox = document.getElementById("identificacao");
+  var personaSelect = document.getElementById("persona");
 
-  function senderId() {
-    var key = "assistente-serpro-sender";
-    var id = window.sessionStorage.getItem(key);
-    if (!id) {
-      id = "web-" + Math.random().toString(36).slice(2) + Date.now().toString(36);
-      window.sessionStorage.setItem(key, id);
+  var busy = false;
+  var state = load();
+
+  // ------------------------------------------------------------------ state
+
+  function newSender() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return "web-" + Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function fresh(identity) {
+    return {
+      sender: newSender(),
+      persona: identity ? identity.persona : "",
+      name: identity ? identity.name : "",
+      token: identity ? identity.token : "",
+      open: state ? state.open : false,
+      items: []
+    };
+  }
+
+  function load() {
+    try {
+      var saved = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || "null");
+      if (saved && typeof saved.sender === "string" && Array.isArray(saved.items)) {
+        return saved;
+      }
+    } catch (ignored) { /* unreadable: start over */ }
+    return fresh(null);
+  }
+
+  function save() {
+    if (state.items.length > MAX_ITEMS) {
+      state.items = state.items.slice(-MAX_ITEMS);
     }
-    return id;
+    try {
+      window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+    } catch (ignored) { /* storage full or off: the conversation still works, it just won't survive a reload */ }
   }
 
-  function addMessage(text, who) {
+  // ------------------------------------------------------------------ text to DOM, never HTML
+
+  // URLs, e-mail addresses, bare *.br host names and the 0800 number become links.
+  var LINKS = /(https?:\/\/[^\s<>"']+)|([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})|((?:[A-Za-z0-9-]+\.)+(?:gov\.br|com\.br|org\.br)(?:\/[^\s<>"']*)?)|(0800[ \u00a0]?728[ \u00a0]?2323)/g;
+  var TRAILING = /[.,;:!?)\]}'"]+$/;
+
+  function link(href, text, external) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    if (external) {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
+    return a;
+  }
+
+  function appendText(parent, text) {
+    var last = 0;
+    var match;
+    LINKS.lastIndex = 0;
+    while ((match = LINKS.exec(text)) !== null) {
+      var found = match[0];
+      var tail = (match[1] || match[3]) ? (found.match(TRAILING) || [""])[0] : "";
+      var core = found.slice(0, found.length - tail.length);
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      if (match[1]) {
+        parent.appendChild(link(core, core, true));
+      } else if (match[2]) {
+        parent.appendChild(link("mailto:" + core, core, false));
+      } else if (match[3]) {
+        parent.appendChild(link("https://" + core, core, true));
+      } else {
+        parent.appendChild(link("tel:" + core.replace(/\D/g, ""), core, false));
+      }
+      if (tail) { parent.appendChild(document.createTextNode(tail)); }
+      last = match.index + found.length;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  var groups = []; // index of an item -> its button group element
+
+  function renderItem(item, index) {
     var bubble = document.createElement("div");
-    bubble.className = "mensagem " + who;
-    bubble.textContent = text; // never innerHTML: replies are untrusted text
-    messages.appendChild(bubble);
-    messages.scrollTop = messages.scrollHeight;
-  }
+    bubble.className = "mensagem " + item.kind;
+    var speaker = document.createElement("span");
+    speaker.className = "oculto";
+    speaker.textContent = item.kind === "usuario" ? "Você: " : "Assistente: ";
+    bubble.appendChild(speaker);
+    appendText(bubble, item.text || "");
+    log.appendChild(bubble);
 
-  function addButtons(buttons) {
-    var row = document.createElement("div");
-    row.className = "botoes";
-    buttons.forEach(function (button) {
-      var element = document.createElement("button");
-      element.type = "button";
-      element.textContent = button.title;
-      element.addEventListener("click", function () {
-        send(button.payload, button.title);
+    if (item.buttons && item.buttons.length) {
+      var group = document.createElement("div");
+      group.className = "botoes";
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Opções de resposta");
+      item.buttons.forEach(function (button, position) {
+        var element = document.createElement("button");
+        element.type = "button";
+        element.textContent = button.title;
+        element.addEventListener("click", function () { choose(index, position); });
+        group.appendChild(element);
       });
-      row.appendChild(element);
-    });
-    messages.appendChild(row);
+      log.appendChild(group);
+      groups[index] = group;
+      paintButtons(index);
+    }
   }
 
-  function render(replies) {
-    replies.forEach(function (reply) {
-      if (reply.text) { addMessage(reply.text, "bot"); }
-      if (Array.isArray(reply.buttons) && reply.buttons.length) { addButtons(reply.buttons); }
+  // Updates a group in place (re-rendering the log would make screen readers read it all again).
+  function paintButtons(index) {
+    var item = state.items[index];
+    var group = groups[index];
+    if (!group) { return; }
+    Array.prototype.forEach.call(group.children, function (element, position) {
+      element.disabled = !!item.used;
+      var chosen = item.used && item.chosen === position;
+      element.classList.toggle("escolhido", chosen);
+      if (chosen) { element.setAttribute("aria-pressed", "true"); } else { element.removeAttribute("aria-pressed"); }
     });
   }
 
-  function send(message, shownText) {
-    addMessage(shownText || message, "usuario");
-    status.textContent = "";
-    return fetch(webhookUrl, {
+  function renderAll() {
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+    groups = [];
+    state.items.forEach(renderItem);
+    scrollDown();
+    who.textContent = state.token ? "Identificado como " + state.name + " (Área do Cliente)" : SIGNED_OUT;
+    if (personaSelect) { personaSelect.value = state.persona || ""; }
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function add(item) {
+    state.items.push(item);
+    save();
+    renderItem(item, state.items.length - 1);
+    scrollDown();
+  }
+
+  function retireButtons() {
+    // Old choices must not send stale answers: once the user says anything, earlier buttons are spent.
+    state.items.forEach(function (item, index) {
+      if (item.buttons && item.buttons.length && !item.used) {
+        item.used = true;
+        paintButtons(index);
+      }
+    });
+  }
+
+  function setBusy(value) {
+    busy = value;
+    sendButton.disabled = value;
+    typing.textContent = value ? "Assistente Serpro está digitando…" : "";
+    typing.classList.toggle("ativo", value);
+    if (value) { scrollDown(); }
+  }
+
+  // ------------------------------------------------------------------ talking
+
+  function choose(index, position) {
+    if (busy) { return; }
+    var item = state.items[index];
+    if (!item || item.used) { return; }
+    var button = item.buttons[position];
+    item.chosen = position;
+    retireButtons();
+    save();
+    input.focus(); // the clicked button is now disabled: keep the keyboard in the conversation
+    if (button.retry) {
+      send(button.payload, null, true); // the user's bubble is already there
+    } else {
+      send(button.payload, button.title);
+    }
+  }
+
+  // `shown`: what the user's bubble says (a button's title); `hidden`: no bubble (greeting, retry).
+  function send(message, shown, hidden) {
+    if (busy) { return; }
+    retireButtons();
+    if (!hidden) {
+      add({ kind: "usuario", text: shown || message });
+    }
+    state.pending = true;
+    save();
+    setBusy(true);
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    var body = { sender: state.sender, message: message };
+    if (state.token) { body.token = state.token; }
+    var sentFor = state.sender;
+
+    fetch("/api/mensagem", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: senderId(), message: message })
+      body: JSON.stringify(body),
+      signal: controller ? controller.signal : undefined
     }).then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    }).then(render).catch(function () {
-      status.textContent = "Não foi possível falar com o assistente agora. " +
-        "Tente de novo ou ligue para 0800 728 2323.";
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, data: data || {} };
+      });
+    }).then(function (result) {
+      if (sentFor !== state.sender) { return; } // the user started another conversation meanwhile
+      var replies = result.ok && Array.isArray(result.data.replies) ? result.data.replies : [];
+      if (!replies.length) {
+        var message = result.data.error && typeof result.data.error.message === "string"
+          ? result.data.error.message : NO_REPLY;
+        failed(message, body.message);
+        return;
+      }
+      replies.forEach(function (reply) {
+        add({
+          kind: "bot",
+          text: typeof reply.text === "string" ? reply.text : "",
+          buttons: Array.isArray(reply.buttons) ? reply.buttons : []
+        });
+      });
+      if (body.message === GREETING && !document.documentElement.hasAttribute("data-saudacao-ms")) {
+        // Benchmark figure read by the browser test: page load -> greeting on screen.
+        document.documentElement.setAttribute("data-saudacao-ms", String(Math.round(window.performance.now())));
+      }
+    }).catch(function () {
+      if (sentFor === state.sender) { failed(NO_REPLY, body.message); }
+    }).then(function () {
+      if (timer) { window.clearTimeout(timer); }
+      if (sentFor === state.sender) {
+        state.pending = false;
+        save();
+        setBusy(false);
+      }
     });
   }
+
+  function failed(text, message) {
+    add({ kind: "erro", text: text, buttons: [{ title: "Tentar de novo", payload: message, retry: true }] });
+  }
+
+  function greetIfNew() {
+    if (!state.items.length && !busy) { send(GREETING, null, true); }
+  }
+
+  // ------------------------------------------------------------------ panel
+
+  function openPanel() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.classList.add("aberto");
+    state.open = true;
+    save();
+    scrollDown();
+    input.focus();
+    greetIfNew();
+  }
+
+  function closePanel() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.classList.remove("aberto");
+    state.open = false;
+    save();
+    launcher.focus();
+  }
+
+  function restart(identity) {
+    state = fresh(identity);
+    setBusy(false);
+    save();
+    renderAll();
+    if (state.open) { greetIfNew(); }
+  }
+
+  launcher.addEventListener("click", function () {
+    if (panel.hidden) { openPanel(); } else { closePanel(); }
+  });
+  if (launcherText) { launcherText.addEventListener("click", openPanel); }
+  closeButton.addEventListener("click", closePanel);
+  restartButton.addEventListener("click", function () {
+    restart(state.token ? { persona: state.persona, name: state.name, token: state.token } : null);
+    input.focus();
+  });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closePanel();
+    }
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (!text) { return; }
+    if (!text || busy) { return; }
     input.value = "";
     send(text);
+    input.focus();
   });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+
+  // ------------------------------------------------------------------ "entrar como" (development only)
+
+  function loadPersonas() {
+    fetch("/api/personas").then(function (response) {
+      if (!response.ok) { return null; } // production: no selector
+      return response.json();
+    }).then(function (data) {
+      if (!data || !Array.isArray(data.personas)) { return; }
+      data.personas.forEach(function (persona) {
+        var option = document.createElement("option");
+        option.value = persona.persona;
+        option.textContent = persona.name + " · " + persona.company + " · " + persona.profiles.join(", ");
+        personaSelect.appendChild(option);
+      });
+      personaSelect.value = state.persona || "";
+      signInBox.hidden = false;
+    }).catch(function () { /* no selector */ });
+  }
+
+  if (personaSelect) {
+    personaSelect.addEventListener("change", function () {
+      var persona = personaSelect.value;
+      if (!persona) {
+        restart(null); // signed out: a new conversation without identity
+        return;
+      }
+      fetch("/api/entrar", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ persona: persona })
+      }).then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      }).then(function (result) {
+        if (!result.ok || !result.data.token) { throw new Error("sign-in refused"); }
+        // A new identity is a new conversation: the assistant never mixes two people's answers.
+        restart({ persona: result.data.persona, name: result.data.name, token: result.data.token });
+      }).catch(function () {
+        personaSelect.value = state.persona || "";
+        who.textContent = "Não foi possível entrar agora. Tente de novo.";
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ start
+
+  if (state.pending) {
+    // Reloaded while waiting: that answer is lost with the old page; say so instead of waiting forever.
+    state.pending = false;
+    state.items.push({ kind: "erro", text: "A página foi recarregada antes de a resposta chegar. " +
+      "Se ainda precisar, repita a mensagem." });
+    save();
+  }
+  renderAll();
+  loadPersonas();
+  if (state.open) {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.classList.add("aberto");
+    scrollDown();
+    greetIfNew();
+  }
 }());

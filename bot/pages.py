@@ -1,0 +1,264 @@
+"""Server-rendered pages of the e-mail links: the ticket follow-up form and the quality-control form.
+
+Every value that comes from the database, the link or the user goes through `esc()` (html.escape, quotes
+included) before it reaches the markup; the markup itself is fixed text. No scripts: the pages work with
+JavaScript off and under the server's Content-Security-Policy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from typing import Any, Mapping
+
+from backend.clock import format_br
+from backend.vocabulary import EVENT_LABELS
+
+PHONE = "0800 728 2323"
+EMAIL = "css.serpro@serpro.gov.br"
+HELP_CENTER = "centraldeajuda.serpro.gov.br"
+
+IMPACT_WORDS = {"alto": "alto", "medio": "médio", "baixo": "baixo"}
+
+SCORES = {
+    5: "5 — muito satisfeito",
+    4: "4 — satisfeito",
+    3: "3 — indiferente",
+    2: "2 — insatisfeito",
+    1: "1 — muito insatisfeito",
+}
+
+
+def esc(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def when(iso: str | None) -> str:
+    """`dd/mm/aaaa hh:mm` (Brasília) from the ISO strings of the ticket JSON."""
+    return format_br(datetime.fromisoformat(iso)) if iso else "—"
+
+
+def paragraphs(text: str | None) -> str:
+    """User text as it was typed: escaped, line breaks kept by CSS (white-space: pre-wrap)."""
+    return f'<p class="texto-livre">{esc(text)}</p>'
+
+
+def layout(title: str, body: str) -> str:
+    return f"""<!doctype html>
+<html lang="pt-BR">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="no-referrer">
+  <title>{esc(title)} — Central de Serviços Serpro</title>
+  <link rel="stylesheet" href="/style.css">
+</head>
+<body class="pagina-link">
+  <a class="pular" href="#conteudo">Pular para o conteúdo</a>
+  <header class="topo">
+    <div class="conteudo">
+      <p class="marca">Serpro</p>
+      <p class="titulo-site"><a href="/">Central de Serviços Serpro</a></p>
+    </div>
+  </header>
+  <main id="conteudo" class="conteudo estreito">
+{body}
+  </main>
+  {footer()}
+</body>
+</html>
+"""
+
+
+def footer() -> str:
+    return f"""<footer class="rodape">
+    <div class="conteudo">
+      <p>Central de Serviços Serpro (CSS) — atendimento 24x7 (24 horas por dia, 7 dias por semana)</p>
+      <p>Telefone <a href="tel:08007282323">{PHONE}</a> · E-mail <a href="mailto:{EMAIL}">{EMAIL}</a>
+         · Central de Ajuda <a href="https://{HELP_CENTER}" rel="noopener noreferrer">{HELP_CENTER}</a></p>
+    </div>
+  </footer>"""
+
+
+def channels_box() -> str:
+    return f"""<div class="aviso">
+      <p>Se precisar, fale com a Central de Serviços Serpro, que atende 24x7: telefone
+      <a href="tel:08007282323">{PHONE}</a> ou e-mail <a href="mailto:{EMAIL}">{EMAIL}</a>,
+      informando o número do acionamento.</p>
+    </div>"""
+
+
+# --- refusals -------------------------------------------------------------------------------------
+
+
+def refusal(message: str) -> str:
+    """A link that is incomplete, altered, expired or for another ticket: nothing is shown or changed."""
+    return layout("Link não aceito", f"""    <h1>Não foi possível abrir este link</h1>
+    <p class="erro" role="alert">{esc(message)}</p>
+    <p>Por segurança, cada link enviado por e-mail abre apenas o seu próprio acionamento e vale por tempo
+    limitado. Você também pode consultar seus acionamentos com o Assistente Serpro, na
+    <a href="/">página da CSS</a>.</p>
+    {channels_box()}""")
+
+
+def not_found() -> str:
+    return layout("Página não encontrada", f"""    <h1>Página não encontrada</h1>
+    <p>O endereço não existe. Volte para a <a href="/">página da Central de Serviços Serpro</a>.</p>
+    {channels_box()}""")
+
+
+def bad_request(message: str) -> str:
+    return layout("Pedido inválido", f"""    <h1>Pedido inválido</h1>
+    <p class="erro" role="alert">{esc(message)}</p>
+    {channels_box()}""")
+
+
+# --- the follow-up form -----------------------------------------------------------------------------
+
+
+def summary(ticket: Mapping[str, Any]) -> str:
+    late = ' <strong class="atrasado">(prazo vencido)</strong>' if ticket.get("late") else ""
+    impact = f", impacto {esc(IMPACT_WORDS.get(ticket['impact'], ticket['impact']))}" if ticket.get("impact") else ""
+    return f"""<dl class="ficha">
+      <dt>Situação</dt><dd class="situacao" data-situacao="{esc(ticket['status'])}">{esc(ticket['status_label'])}</dd>
+      <dt>Nível de suporte</dt><dd>{esc(ticket['level'])}</dd>
+      <dt>Serviço</dt><dd>{esc(ticket['service'])}</dd>
+      <dt>Tipo</dt><dd>{esc(ticket['category_label'])}{impact} · prioridade {esc(ticket['priority_label'])}</dd>
+      <dt>Aberto em</dt><dd>{esc(when(ticket['created_at']))}</dd>
+      <dt>Prazo de atendimento (ANS)</dt><dd>{esc(when(ticket['due_at']))} (horário de Brasília){late}</dd>
+      <dt>Solicitante</dt><dd>{esc(ticket['requester_name'])}</dd>
+    </dl>"""
+
+
+def history(ticket: Mapping[str, Any]) -> str:
+    rows = []
+    for event in ticket["history"]:
+        label = EVENT_LABELS.get(event["kind"], event["kind"])
+        if event["kind"] == "forwarded":
+            label = f"{label} (nível {event['level']})"
+        note = paragraphs(event["text"]) if event.get("text") else ""
+        rows.append(f"""        <tr>
+          <td>{esc(when(event['at']))}</td>
+          <td>{esc(label)}{note}</td>
+          <td>{esc(event['actor'])}</td>
+        </tr>""")
+    return f"""<table class="historico">
+      <caption>Histórico</caption>
+      <thead><tr><th scope="col">Quando</th><th scope="col">O que aconteceu</th><th scope="col">Por</th></tr></thead>
+      <tbody>
+{chr(10).join(rows)}
+      </tbody>
+    </table>"""
+
+
+def follow_up(ticket: Mapping[str, Any]) -> str:
+    solution = ""
+    if ticket.get("solution") and ticket["status"] in ("resolvido", "fechado"):
+        solution = f"<h2>Solução aplicada</h2>{paragraphs(ticket['solution'])}"
+    next_step = {
+        "resolvido": "Avalie o atendimento pelo link do e-mail com a solução; se discordar dela, você pode "
+                     "reabrir o acionamento no mesmo formulário.",
+        "aguardando_usuario": "A equipe de suporte aguarda informações suas: complemente o acionamento com o "
+                              "Assistente Serpro ou pelos canais abaixo.",
+    }.get(ticket["status"], "")
+    complements = ""
+    if ticket["complements"]:
+        items = "".join(f"<li>{esc(when(c['at']))}: {paragraphs(c['text'])}</li>" for c in ticket["complements"])
+        complements = f"<h2>Complementos</h2><ul class=\"complementos\">{items}</ul>"
+    return layout(f"Acionamento {ticket['number']}", f"""    <h1>Acionamento <span class="numero">{esc(ticket['number'])}</span></h1>
+    <p class="subtitulo-pagina">Formulário de consulta de acionamentos</p>
+    {summary(ticket)}
+    {f'<p class="proximo-passo">{esc(next_step)}</p>' if next_step else ''}
+    <h2>Descrição</h2>
+    {paragraphs(ticket['description'])}
+    {complements}
+    {solution}
+    {history(ticket)}
+    {channels_box()}""")
+
+
+# --- the quality-control form -----------------------------------------------------------------------
+
+
+@dataclass
+class EvaluationAnswers:
+    """What the user sent (or nothing yet): kept to re-render the form after a refusal."""
+
+    score: str = ""
+    comment: str = ""
+    decision: str = ""
+    reason: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+def evaluation_form(ticket: Mapping[str, Any], token: str, answers: EvaluationAnswers | None = None) -> str:
+    answers = answers or EvaluationAnswers()
+    errors = ""
+    if answers.errors:
+        items = "".join(f"<li>{esc(e)}</li>" for e in answers.errors)
+        errors = f"""<div class="erro" role="alert" id="erros" tabindex="-1">
+      <p>Não foi possível registrar a avaliação; nada foi alterado:</p><ul>{items}</ul>
+    </div>"""
+    scores = "\n".join(
+        f'        <label class="opcao"><input type="radio" name="nota" value="{value}" required'
+        f'{" checked" if answers.score == str(value) else ""}> {esc(label)}</label>'
+        for value, label in SCORES.items()
+    )
+
+    def decision(value: str, label: str) -> str:
+        checked = " checked" if answers.decision == value else ""
+        return (f'<label class="opcao"><input type="radio" name="decisao" value="{value}" required{checked}> '
+                f'{esc(label)}</label>')
+
+    return layout(f"Avaliação do acionamento {ticket['number']}", f"""    <h1>Avaliação do acionamento <span class="numero">{esc(ticket['number'])}</span></h1>
+    <p class="subtitulo-pagina">Formulário de controle de qualidade</p>
+    {errors}
+    {summary(ticket)}
+    <h2>Descrição</h2>
+    {paragraphs(ticket['description'])}
+    <h2>Solução aplicada</h2>
+    {paragraphs(ticket['solution'])}
+    <form method="post" action="/avaliacao/{esc(ticket['number'])}" class="formulario-avaliacao">
+      <input type="hidden" name="t" value="{esc(token)}">
+      <fieldset>
+        <legend>Como você avalia o atendimento?</legend>
+{scores}
+      </fieldset>
+      <label for="comentario">Comentário (opcional)</label>
+      <textarea id="comentario" name="comentario" rows="3" maxlength="2000">{esc(answers.comment)}</textarea>
+      <fieldset>
+        <legend>Você concorda com a solução aplicada?</legend>
+        {decision("concordo", "Concordo — o acionamento será fechado")}
+        {decision("discordo", "Discordo — o acionamento será reaberto")}
+      </fieldset>
+      <label for="motivo">Motivo da reabertura (obrigatório se você discordar)</label>
+      <textarea id="motivo" name="motivo" rows="3" maxlength="2000" aria-describedby="motivo-dica">{esc(answers.reason)}</textarea>
+      <p id="motivo-dica" class="dica">Conte o que continua acontecendo, para a equipe de suporte retomar o atendimento.</p>
+      <button type="submit">Enviar avaliação</button>
+    </form>
+    {channels_box()}""")
+
+
+def evaluation_done(ticket: Mapping[str, Any], follow_url: str) -> str:
+    if ticket["status"] == "fechado":
+        outcome = ("<p class=\"sucesso\" role=\"status\">Obrigado pela avaliação! O acionamento "
+                   f"{esc(ticket['number'])} foi fechado.</p>")
+    else:
+        outcome = (f"<p class=\"sucesso\" role=\"status\">Obrigado pela avaliação. O acionamento "
+                   f"{esc(ticket['number'])} foi reaberto e volta a ser tratado pela Central de Serviços Serpro. "
+                   f"Novo prazo de atendimento (ANS): {esc(when(ticket['due_at']))} (horário de Brasília). "
+                   "Você receberá um e-mail com os detalhes.</p>")
+    return layout(f"Avaliação do acionamento {ticket['number']}", f"""    <h1>Avaliação do acionamento <span class="numero">{esc(ticket['number'])}</span></h1>
+    {outcome}
+    {summary(ticket)}
+    <p><a href="{esc(follow_url)}">Acompanhar o acionamento</a></p>
+    {channels_box()}""")
+
+
+def evaluation_unavailable(ticket: Mapping[str, Any], message: str, follow_url: str) -> str:
+    """The ticket is not waiting for an evaluation any more (already evaluated, closed, reopened...)."""
+    return layout(f"Avaliação do acionamento {ticket['number']}", f"""    <h1>Avaliação do acionamento <span class="numero">{esc(ticket['number'])}</span></h1>
+    <p class="aviso-texto" role="status">{esc(message)}</p>
+    {summary(ticket)}
+    <p><a href="{esc(follow_url)}">Acompanhar o acionamento</a></p>
+    {channels_box()}""")
