@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run test shell setup venv env db model unit validate conversations nlu-gate integration clean
+.PHONY: help run test shell setup venv env db model unit validate conversations nlu-gate integration browser clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -60,7 +60,7 @@ shell: setup
 	ASSISTENTE_PERSONA=$(PERSONA) $(PY) -m bot.shell
 
 unit: env
-	$(PY) -m pytest -q -m "not integration" tests
+	$(PY) -m pytest -q -m "not integration and not browser" tests
 
 validate: venv
 	$(PY) tests/validate_data.py
@@ -76,7 +76,19 @@ nlu-gate: model
 integration: model env
 	$(PY) -m pytest -q -m integration tests
 
-test: unit validate model conversations nlu-gate integration
+# The real page in headless Chromium (Debian: apt-get install chromium chromium-driver). Missing: loud failure.
+browser: model env
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "##########################################################################" >&2; \
+		echo "#  FALHA: Chromium ou chromedriver não encontrado — o teste de navegador  #" >&2; \
+		echo "#  não pode rodar. FAILED: Chromium or chromedriver missing.              #" >&2; \
+		echo "#  Instale / install:  sudo apt-get install chromium chromium-driver      #" >&2; \
+		echo "##########################################################################" >&2; \
+		exit 1; \
+	fi
+	$(PY) -m pytest -q -rA -m browser tests
+
+test: unit validate model conversations nlu-gate integration browser
 	@echo "Todas as verificações passaram."
 
 clean:

@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -95,6 +95,7 @@ class FakeRasa:
     status: int = 200
     body: bytes = b"[]"
     delay: float = 0.0
+    script: Callable[[dict], Any] | None = None  # request body -> replies (overrides status/body)
 
     def answer(self, replies: Any) -> None:
         self.status, self.body = 200, json.dumps(replies).encode("utf-8")
@@ -107,13 +108,17 @@ def rasa() -> Iterator[FakeRasa]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers["Content-Length"])
-            fake.requests.append({"path": self.path, "body": json.loads(self.rfile.read(length))})
+            body = json.loads(self.rfile.read(length))
+            fake.requests.append({"path": self.path, "body": body})
             time.sleep(fake.delay)
-            self.send_response(fake.status)
+            status, payload = fake.status, fake.body
+            if fake.script is not None:
+                status, payload = 200, json.dumps(fake.script(body)).encode("utf-8")
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(fake.body)))
+            self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(fake.body)
+            self.wfile.write(payload)
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -74,8 +74,9 @@
 
   // ------------------------------------------------------------------ text to DOM, never HTML
 
-  // URLs, e-mail addresses, bare *.br host names and the 0800 number become links.
-  var LINKS = /(https?:\/\/[^\s<>"']+)|([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})|((?:[A-Za-z0-9-]+\.)+(?:gov\.br|com\.br|org\.br)(?:\/[^\s<>"']*)?)|(0800[ \u00a0]?728[ \u00a0]?2323)/g;
+  // URLs, e-mail addresses, bare *.br host names and the 0800 number become links; ticket numbers are kept
+  // on one line.
+  var LINKS = /(https?:\/\/[^\s<>"']+)|([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})|((?:[A-Za-z0-9-]+\.)+(?:gov\.br|com\.br|org\.br)(?:\/[^\s<>"']*)?)|(0800[ \u00a0]?728[ \u00a0]?2323)|(SS-\d{4}-\d{6})/g;
   var TRAILING = /[.,;:!?)\]}'"]+$/;
 
   function link(href, text, external) {
@@ -104,8 +105,13 @@
         parent.appendChild(link("mailto:" + core, core, false));
       } else if (match[3]) {
         parent.appendChild(link("https://" + core, core, true));
-      } else {
+      } else if (match[4]) {
         parent.appendChild(link("tel:" + core.replace(/\D/g, ""), core, false));
+      } else {
+        var number = document.createElement("span");
+        number.className = "numero";
+        number.textContent = core;
+        parent.appendChild(number);
       }
       if (tail) { parent.appendChild(document.createTextNode(tail)); }
       last = match.index + found.length;
@@ -124,7 +130,10 @@
     speaker.className = "oculto";
     speaker.textContent = item.kind === "usuario" ? "Você: " : "Assistente: ";
     bubble.appendChild(speaker);
-    appendText(bubble, item.text || "");
+    var text = document.createElement("span");
+    text.className = "texto";
+    appendText(text, item.text || "");
+    bubble.appendChild(text);
     log.appendChild(bubble);
 
     if (item.buttons && item.buttons.length) {
@@ -348,11 +357,17 @@
       return response.json();
     }).then(function (data) {
       if (!data || !Array.isArray(data.personas)) { return; }
+      var companies = {};
       data.personas.forEach(function (persona) {
+        if (!companies[persona.company]) {
+          companies[persona.company] = document.createElement("optgroup");
+          companies[persona.company].label = persona.company;
+          personaSelect.appendChild(companies[persona.company]);
+        }
         var option = document.createElement("option");
         option.value = persona.persona;
-        option.textContent = persona.name + " · " + persona.company + " · " + persona.profiles.join(", ");
-        personaSelect.appendChild(option);
+        option.textContent = persona.name + " (" + persona.profiles.join(", ") + ")";
+        companies[persona.company].appendChild(option);
       });
       personaSelect.value = state.persona || "";
       signInBox.hidden = false;
