@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run test shell setup venv env db model unit validate conversations nlu-gate integration browser clean
+.PHONY: help run test shell setup venv env db model unit validate conversations nlu-gate integration browser fallback-report clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -72,6 +72,10 @@ conversations: model
 nlu-gate: model
 	$(RASA) test nlu --nlu tests/test_nlu.yml --model $(MODEL) --out results/nlu >/dev/null
 	$(PY) tests/nlu_gate.py results/nlu --min-intent-f1 $(MIN_INTENT_F1) --min-response-accuracy $(MIN_RESPONSE_ACCURACY)
+
+# Not part of `make test`: prints how each FallbackClassifier threshold treats the hold-out set and noise.
+fallback-report: model
+	$(PY) bench/fallback_threshold.py 2>/dev/null
 
 integration: model env
 	$(PY) -m pytest -q -m integration tests

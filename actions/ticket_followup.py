@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import FormValidator, br_datetime, current_contact, desk, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
+from actions.faq import answered_question
 from actions.tickets import validate_yes_no
 from backend import numbering
 from backend.catalogue import fold
@@ -115,7 +116,10 @@ class _ValidateFollowup(FormValidator):
         return validate_yes_no(value, dispatcher, tracker)
 
 
-def _free_text(value: Any, slot: str, minimum: int, dispatcher: CollectingDispatcher, too_short: str) -> dict:
+def _free_text(value: Any, slot: str, minimum: int, dispatcher: CollectingDispatcher, too_short: str,
+               tracker: Tracker) -> dict:
+    if answered_question(dispatcher, tracker):
+        return {slot: None}
     text = str(value or "").strip()
     if len(text) < minimum:
         if too_short.startswith("utter_"):
@@ -136,7 +140,8 @@ class ValidateComplementoForm(_ValidateFollowup):
         return "validate_complemento_form"
 
     def validate_complemento(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        return _free_text(value, "complemento", 1, dispatcher, "O complemento não pode ficar em branco.")
+        return _free_text(value, "complemento", 1, dispatcher, "O complemento não pode ficar em branco.",
+                          tracker)
 
 
 def parse_score(text: str) -> int | None:
@@ -168,16 +173,18 @@ class ValidateAvaliacaoForm(_ValidateFollowup):
         return {"nota": float(score)}
 
     def validate_comentario(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        if answered_question(dispatcher, tracker):
+            return {"comentario": None}
         text = str(value or "").strip()
         if not text or fold(text) in ("sem comentario", "nao", "nenhum", "pular", "nada") or latest_intent(tracker) == "negar":
             return {"comentario": "-"}
-        return _free_text(text, "comentario", 1, dispatcher, "O comentário não pode ficar em branco.")
+        return _free_text(text, "comentario", 1, dispatcher, "O comentário não pode ficar em branco.", tracker)
 
     def validate_concorda(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         return validate_yes_no(value, dispatcher, tracker, slot="concorda")
 
     def validate_motivo(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        return _free_text(value, "motivo", MIN_REASON, dispatcher, "utter_motivo_curto")
+        return _free_text(value, "motivo", MIN_REASON, dispatcher, "utter_motivo_curto", tracker)
 
 
 class ValidateReaberturaForm(_ValidateFollowup):
@@ -187,7 +194,7 @@ class ValidateReaberturaForm(_ValidateFollowup):
         return "validate_reabertura_form"
 
     def validate_motivo(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        return _free_text(value, "motivo", MIN_REASON, dispatcher, "utter_motivo_curto")
+        return _free_text(value, "motivo", MIN_REASON, dispatcher, "utter_motivo_curto", tracker)
 
 
 class ActionAskComplementoFormConfirmacao(Action):

@@ -22,6 +22,7 @@ from actions.common import (
     safe_validator,
     sign_in,
 )
+from actions.faq import answered_question
 from actions.ticket_text import infer_category, is_detailed, parse_category, parse_impact, parse_yes_no
 from backend import numbering
 from backend.errors import DeskError, InvalidInput
@@ -92,6 +93,8 @@ class ValidateAcionamentoForm(FormValidator):
         return {"impacto": code}
 
     def validate_descricao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+        if answered_question(dispatcher, tracker):
+            return {"descricao": None}
         text = str(value or "").strip()
         if len(text) < 5:
             dispatcher.utter_message(text="A descrição ficou muito curta. Conte um pouco mais, por favor.")

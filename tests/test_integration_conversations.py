@@ -671,3 +671,153 @@ def test_ana_disagrees_with_a_solution_and_the_ticket_reopens(bot: Assistant) ->
     events = [(e["kind"], e["text"]) for e in ticket["history"]]
     assert ("evaluated", f"nota 2: {comment}") in events
     assert ("reopened", reason) in events
+
+
+# ---------------------------------------------------------------- 14. a question in the middle of a form
+
+
+def test_faq_in_the_middle_of_a_ticket_form_then_it_resumes(bot: Assistant) -> None:
+    before = bot.snapshot()
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    chat.say("quero abrir um acionamento")
+    chat.expect("Para qual serviço")
+    chat.say("antes disso: qual é o prazo de atendimento?")
+    # the FAQ answer, the deadlines of ana's company (seed: its own agreement for the Área do Cliente)...
+    chat.expect("acordo de nível de serviço", "Para a sua empresa", "Área do Cliente (acordo da sua empresa)",
+                "Datavalid — crítica: 2 horas corridas (24x7)")
+    # ...and the form asks its question again
+    assert "Para qual serviço" in chat.text, chat.log()
+    chat.click("Datavalid")
+    chat.expect("tipo do acionamento")
+    chat.click("Dúvida")
+    chat.expect("Descreva")
+    chat.say("a central atende no fim de semana?")
+    chat.expect("24x7")
+    assert "Descreva" in chat.text, chat.log()
+    description = "Como envio o token de acesso no cabeçalho da chamada de teste ao Datavalid?"
+    chat.say(description)
+    chat.expect(description, "Posso registrar?")
+    number = NUMBER.search(chat.click("Sim"))
+    assert number, chat.log()
+    diff = changes(before, bot.snapshot())
+    assert [t["number"] for t in diff["tickets"]["added"]] == [number.group()]
+    ticket = bot.cli("tickets", "show", number.group())
+    assert (ticket["service"], ticket["category"], ticket["description"]) == ("Datavalid", "duvida", description)
+
+
+def test_signed_out_deadline_question_gets_the_general_answer(bot: Assistant) -> None:
+    before = bot.snapshot()
+    chat = bot.chat("anonimo", None)
+    chat.say("em quanto tempo vocês resolvem um chamado?")
+    chat.expect("acordo de nível de serviço", "Se você entrar na Área do Cliente")
+    assert "Para a sua empresa" not in chat.text, chat.log()
+    assert_unchanged(bot, before, chat)
+
+
+# ---------------------------------------------------------------- 15. help, handoff, out of scope, misunderstanding
+
+
+def test_help_offers_every_skill_as_buttons(bot: Assistant) -> None:
+    chat = bot.chat("anonimo", None)
+    chat.say("o que você sabe fazer?")
+    payloads = {b["payload"] for b in chat.buttons}
+    assert {"/abrir_acionamento", "/consultar_acionamento", "/complementar_acionamento", "/avaliar_acionamento",
+            "/reabrir_acionamento", "/incluir_contato", "/listar_contatos", "/remover_contato"} <= payloads, chat.log()
+
+
+def test_asking_for_a_person_is_answered_honestly(bot: Assistant) -> None:
+    before = bot.snapshot()
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    chat.say("quero falar com um atendente humano")
+    chat.expect("0800 728 2323", "css.serpro@serpro.gov.br", "24x7", "não consigo transferir")
+    assert "/abrir_acionamento" in [b["payload"] for b in chat.buttons], chat.log()
+    assert_unchanged(bot, before, chat)
+
+
+def test_out_of_scope_is_a_polite_no_with_the_menu(bot: Assistant) -> None:
+    chat = bot.chat("anonimo", None)
+    chat.say("qual vai ser o placar do jogo de domingo?")
+    chat.expect("não consigo ajudar com esse assunto")
+    assert "/abrir_acionamento" in [b["payload"] for b in chat.buttons], chat.log()
+
+
+def test_two_misunderstandings_in_a_row_bring_the_menu_and_the_human_channels(bot: Assistant) -> None:
+    before = bot.snapshot()
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    chat.say("/nlu_fallback")  # what the FallbackClassifier predicts below the threshold
+    assert "Você quis dizer" in chat.text or "Ainda não consegui entender" in chat.text, chat.log()
+    chat.say("/nlu_fallback")
+    chat.expect("Ainda não consegui entender", "0800 728 2323", "css.serpro@serpro.gov.br")
+    assert "/abrir_acionamento" in [b["payload"] for b in chat.buttons], chat.log()
+    chat.click("Consultar acionamento")  # the menu works: the conversation goes on
+    assert "Ainda não consegui" not in chat.text, chat.log()
+    assert_unchanged(bot, before, chat)
+
+
+# ---------------------------------------------------------------- 16. hostile and odd input
+
+
+HOSTILE = [
+    "",
+    "   ",
+    "x" * 5000,
+    "😀😀🙏",
+    "<script>alert('css')</script>",
+    "<img src=x onerror=alert(1)>",
+    "'; DROP TABLE tickets; --",
+    "SELECT * FROM contacts WHERE 1=1",
+    "/intencao_que_nao_existe",
+    '/abrir_acionamento{"servico": ',
+    "{{ config }} ${7*7} %s %n",
+    "\u202e\u0000\ufeff",
+]
+
+
+def test_hostile_input_never_breaks_the_conversation(bot: Assistant, ana_ticket: str) -> None:
+    before = bot.snapshot()
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    for message in HOSTILE:
+        chat.say(message)
+        assert chat.replies, f"nenhuma resposta a {message[:40]!r}\n{chat.log()}"
+        assert "problema técnico" not in chat.text, chat.log()
+        assert "<script>" not in chat.text and "onerror" not in chat.text, chat.log()
+    # a CPF out of context is not repeated back
+    chat.say("234.567.891-73")
+    assert "234.567.891-73" not in chat.text and chat.replies, chat.log()
+    # the conversation goes on
+    chat.say("oi")
+    chat.expect("Assistente Serpro")
+    assert_unchanged(bot, before, chat)
+
+
+def test_a_bare_ticket_number_is_looked_up_and_another_companys_is_not_found(bot: Assistant, ana_ticket: str) -> None:
+    before = bot.snapshot()
+    ana = bot.chat("ana", bot.token(ANA[0]))
+    ana.say(ana_ticket)
+    ana.expect(f"Acionamento {ana_ticket}", "Situação:")
+    diego = bot.chat("diego", bot.token(DIEGO[0]))
+    diego.say(ana_ticket)
+    assert "Não encontrei" in diego.text and "Situação" not in diego.text, diego.log()
+    assert_unchanged(bot, before, diego)
+
+
+def test_hostile_text_in_a_form_is_stored_as_given(bot: Assistant) -> None:
+    before = bot.snapshot()
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    chat.say("quero abrir um acionamento")
+    chat.say("SS-2026-000001")  # a ticket number where the service is asked: refused, asked again
+    assert "Para qual serviço" in chat.text or "serviço" in chat.text, chat.log()
+    chat.click("Área do Cliente")
+    chat.click("Problema")
+    chat.click("Baixo")
+    description = ("<script>alert('x')</script> ' OR 1=1; -- a tela de login da Área do Cliente mostra este "
+                   "texto 😀 & <b>não</b> carrega " + "detalhe " * 600).strip()
+    chat.say(description)
+    assert "Posso registrar?" in chat.text, chat.log()
+    number = NUMBER.search(chat.click("Sim"))
+    assert number, chat.log()
+    ticket = bot.cli("tickets", "show", number.group())
+    assert ticket["description"] == description
+    assert len(description) > 4000
+    diff = changes(before, bot.snapshot())
+    assert [t["number"] for t in diff["tickets"]["added"]] == [number.group()]

@@ -3,7 +3,7 @@
 Rasa 3.6 prints, and does not count, two warnings that are false for this project; they are allowed only when proven:
 - "The utterance 'utter_x' is not used in any story or rule." when utter_x is a form question (utter_ask_<slot> of a
   slot in domain.yml), is said by a custom action (its name appears in actions/*.py), or is utter_default (Rasa's
-  own action_default_fallback says it);
+  own action_default_fallback says it), or is utter_faq, whose answers utter_faq/<key> action_responder_faq says;
 - "duplicated intents ... across multiple domain files: faq", emitted by Rasa's own merge of the retrieval intent.
 Every other warning fails the check.
 """
@@ -31,6 +31,8 @@ def explained(warning: str, slots: set[str], action_code: str) -> bool:
     name = match.group(1)
     if name == "utter_default":  # said by Rasa's built-in action_default_fallback
         return True
+    if name == "utter_faq":  # the retrieval answers are said by actions.faq.ActionResponderFaq
+        return '"utter_faq/"' in action_code
     if name.startswith("utter_ask_"):
         return name.removeprefix("utter_ask_") in slots
     if name.startswith("utter_exemplo_"):  # said by actions.common.refuse_answer() after two misses on that slot
