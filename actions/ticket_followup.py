@@ -280,12 +280,12 @@ class ActionAvaliarAcionamento(_SubmitFollowup):
 
     def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
         comment = tracker.get_slot("comentario")
-        desk().evaluate(contact_id, number, int(tracker.get_slot("nota")), None if comment == "-" else comment)
-        if tracker.get_slot("concorda"):
-            desk().accept_solution(contact_id, number)
+        agrees = bool(tracker.get_slot("concorda"))
+        ticket = desk().answer_evaluation(contact_id, number, int(tracker.get_slot("nota")),
+                                          None if comment == "-" else comment, agrees, tracker.get_slot("motivo"))
+        if agrees:
             dispatcher.utter_message(response="utter_avaliacao_fechado", numero=number)
             return
-        ticket = desk().reopen(contact_id, number, tracker.get_slot("motivo"))
         dispatcher.utter_message(response="utter_avaliacao_reaberto")
         tell_reopened(dispatcher, ticket)
 

@@ -153,6 +153,15 @@ class ServiceDesk:
             ticket = ticket_rules.get_visible_ticket(s, author, number)
             return ticket_to_dict(ticket_rules.close(ticket, actor=author.email))
 
+    def answer_evaluation(self, contact_id: int, number: str, score: int, comment: str | None, agrees: bool,
+                          reason: str | None = None) -> Json:
+        """The chat's quality control: the same single operation as the e-mail form (evaluate_by_link)."""
+        with self.db.transaction() as s:
+            author = contact_rules.get_active_contact(s, contact_id)
+            ticket = ticket_rules.get_visible_ticket(s, author, number)
+            return ticket_to_dict(
+                ticket_rules.answer_evaluation(s, self.links, ticket, author, score, comment, agrees, reason))
+
     def reopen(self, contact_id: int, number: str, reason: str) -> Json:
         with self.db.transaction() as s:
             author = contact_rules.get_active_contact(s, contact_id)
@@ -192,16 +201,8 @@ class ServiceDesk:
                 raise PermissionDenied(
                     "Quem abriu este acionamento não é mais contato ativo da empresa. "
                     "Fale com a CSS pelo 0800 728 2323 ou pelo e-mail css.serpro@serpro.gov.br.")
-            ticket_rules.ensure_evaluable(ticket)
-            if not agrees:
-                # Asked before the score is written, so the user hears about the reason first.
-                ticket_rules.clean_text(reason, "O motivo da reabertura", minimum=5)
-            ticket_rules.evaluate(ticket, requester, score, comment)
-            if agrees:
-                ticket_rules.close(ticket, actor=requester.email)
-            else:
-                ticket_rules.reopen(s, self.links, ticket, requester, reason or "")
-            return ticket_to_dict(ticket)
+            return ticket_to_dict(
+                ticket_rules.answer_evaluation(s, self.links, ticket, requester, score, comment, agrees, reason))
 
     def _verify_link(self, number: str, token: str | None, purpose: str) -> str:
         canonical = numbering.parse_number(number)

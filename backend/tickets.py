@@ -258,6 +258,21 @@ def evaluate(ticket: Ticket, author: Contact, score: int, comment: str | None, n
     return ticket
 
 
+def answer_evaluation(
+    session: Session, links: Links, ticket: Ticket, author: Contact, score: int, comment: str | None,
+    agrees: bool, reason: str | None = None,
+) -> Ticket:
+    """The quality-control answer, in the chat and in the e-mail form alike: score and comment, then close
+    (agrees) or reopen with a mandatory reason. Everything is checked before anything is written."""
+    ensure_evaluable(ticket)
+    if not agrees:
+        clean_text(reason, "O motivo da reabertura", minimum=5)
+    evaluate(ticket, author, score, comment)
+    if agrees:
+        return close(ticket, actor=author.email)
+    return reopen(session, links, ticket, author, reason or "")
+
+
 def reopen(
     session: Session, links: Links, ticket: Ticket, author: Contact, reason: str, now: datetime | None = None
 ) -> Ticket:

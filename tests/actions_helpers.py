@@ -209,4 +209,4 @@ class Spy:
 
 # Every ServiceDesk method that reads or writes tickets or contacts on a user's behalf.
 DATA_METHODS = ("open_ticket", "tickets_for", "ticket_for", "contacts_of", "add_contact", "remove_contact",
-                "complement", "evaluate", "reopen", "accept_solution")
+                "complement", "evaluate", "reopen", "accept_solution", "answer_evaluation")
