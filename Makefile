@@ -9,8 +9,8 @@ MODEL  := models/assistente.tar.gz
 PERSONA ?= ana
 MIN_INTENT_F1 ?= 0.93
 MIN_RESPONSE_ACCURACY ?= 0.90
-# Inputs of training: the model is rebuilt only when their content changes.
-TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml data/*/*.yml))
+# Inputs of training (the custom NLU components too): the model is rebuilt only when their content changes.
+TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml data/*/*.yml components/*.py))
 
 export ASSISTENTE_ENV ?= development
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1

@@ -8,7 +8,8 @@ For each in-scope hold-out message, the top intent *before* the FallbackClassifi
 - kept right: confidence >= threshold and correct (the user is served)
 - kept wrong: confidence >= threshold but wrong (the worst case: the assistant does the wrong thing)
 - sent to fallback: confidence < threshold ("você quis dizer…", a recoverable detour)
-For noise, "caught" means it would not start a skill: below the threshold, or classified fora_do_escopo.
+For noise, "caught" means it would not start a skill: below the threshold, rejected for having no known word
+(components/known_words.py), or classified as something harmless (fora_do_escopo, informar, greetings...).
 """
 from __future__ import annotations
 
@@ -39,7 +40,10 @@ def load_noise(path: Path) -> list[str]:
 
 
 def top_before_fallback(parsed: dict) -> tuple[str, float, float]:
-    """Top intent, its confidence and the margin to the second, ignoring the FallbackClassifier's own entry."""
+    """Top intent, its confidence and the margin to the second, ignoring the FallbackClassifier's own entry.
+    A message the UnknownWordsFallback component rejected (no known word) counts as confidence 0."""
+    if (parsed.get("intent") or {}).get("name") == "nlu_fallback" and parsed["intent"].get("confidence") == 1.0:
+        return "nlu_fallback", 0.0, 0.0
     ranking = [r for r in parsed.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
     if not ranking:
         return "", 0.0, 0.0

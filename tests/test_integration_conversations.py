@@ -736,7 +736,7 @@ def test_asking_for_a_person_is_answered_honestly(bot: Assistant) -> None:
 
 def test_out_of_scope_is_a_polite_no_with_the_menu(bot: Assistant) -> None:
     chat = bot.chat("anonimo", None)
-    chat.say("qual vai ser o placar do jogo de domingo?")
+    chat.say("quem ganhou o jogo do flamengo ontem?")
     chat.expect("não consigo ajudar com esse assunto")
     assert "/abrir_acionamento" in [b["payload"] for b in chat.buttons], chat.log()
 
