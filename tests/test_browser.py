@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -28,15 +27,7 @@ import pytest
 
 from backend.desk import ServiceDesk
 from bot import web
-from tests.test_integration_http import (
-    READY_LINE,
-    READY_TIMEOUT,
-    STOP_TIMEOUT,
-    descendants,
-    free_port,
-    kill_leftovers,
-    log_tail,
-)
+from tests.test_integration_http import free_port, until_stopped
 from tests.test_web import FakeRasa, rasa, serving  # noqa: F401 - `rasa` is a fixture used below
 
 pytestmark = pytest.mark.browser
@@ -388,28 +379,8 @@ def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
              "--actions-port", str(free_port()), "--web-port", str(web_port)],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    seen: set[int] = set()
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while READY_LINE not in log_path.read_text(encoding="utf-8", errors="replace"):
-            seen |= descendants(process.pid)
-            if process.poll() is not None:
-                pytest.fail(f"o launcher terminou antes de ficar pronto:\n{log_tail(log_path)}", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(f"o launcher não ficou pronto:\n{log_tail(log_path)}", pytrace=False)
-            time.sleep(1)
+    with until_stopped(process, log_path):
         yield Product(f"http://127.0.0.1:{web_port}", env, log_path)
-    finally:
-        seen |= descendants(process.pid)
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        kill_leftovers({process.pid} | seen)
-        if process.poll() is None:
-            process.wait(timeout=10)
 
 
 def mail_link(product: Product, subject: str, path: str) -> str:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -33,15 +31,7 @@ from backend.contacts import NewContact
 from backend.db import Database
 from backend.desk import ServiceDesk
 from backend.validation import format_cpf
-from tests.test_integration_http import (
-    READY_LINE,
-    READY_TIMEOUT,
-    STOP_TIMEOUT,
-    descendants,
-    free_port,
-    kill_leftovers,
-    log_tail,
-)
+from tests.test_integration_http import free_port, until_stopped
 
 pytestmark = pytest.mark.integration
 
@@ -209,29 +199,11 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     )
     log.close()
     setup.process = process
-    seen: set[int] = set()
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while READY_LINE not in setup.log_path.read_text(encoding="utf-8", errors="replace"):
-            seen |= descendants(process.pid)
-            if process.poll() is not None:
-                pytest.fail(f"o launcher terminou antes de ficar pronto:\n{log_tail(setup.log_path)}", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(f"o launcher não ficou pronto:\n{log_tail(setup.log_path)}", pytrace=False)
-            time.sleep(1)
-        yield setup
+        with until_stopped(process, setup.log_path):
+            yield setup
     finally:
         setup.save_transcripts()
-        seen |= descendants(process.pid)
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        kill_leftovers({process.pid} | seen)
-        if process.poll() is None:
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
@@ -131,6 +132,36 @@ def kill_leftovers(pids: set[int]) -> None:
             pass
 
 
+@contextmanager
+def until_stopped(process: subprocess.Popen, log_path: Path) -> Iterator[subprocess.Popen]:
+    """Wait until a started launcher says it is ready (pytest.fail if it dies or takes too long), yield it, then stop
+    it with SIGTERM and kill whatever it spawned that is still alive. Every launcher fixture goes through here."""
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while READY_LINE not in log_path.read_text(encoding="utf-8", errors="replace"):
+            seen |= descendants(process.pid)
+            if process.poll() is not None:
+                pytest.fail(f"O launcher terminou antes de ficar pronto (código {process.returncode}):\n"
+                            + log_tail(log_path), pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"O launcher não ficou pronto em {READY_TIMEOUT:.0f} s:\n" + log_tail(log_path),
+                            pytrace=False)
+            time.sleep(1)
+        yield process
+    finally:
+        seen |= descendants(process.pid)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        kill_leftovers({process.pid} | seen)
+        if process.poll() is None:
+            process.wait(timeout=10)
+
+
 def start_launcher(
     tmp_path: Path, rasa_port: int, actions_port: int, web_port: int, *extra: str
 ) -> tuple[subprocess.Popen, Path]:
@@ -175,36 +206,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     tmp_path = tmp_path_factory.mktemp("launcher")
     ports = free_port(), free_port(), free_port()
     process, log_path = start_launcher(tmp_path, *ports)
-    running = Running(process, log_path, *ports)
-    seen: set[int] = set()
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while READY_LINE not in log_path.read_text(encoding="utf-8", errors="replace"):
-            seen |= descendants(process.pid)
-            if process.poll() is not None:
-                pytest.fail(
-                    f"O launcher terminou antes de ficar pronto (código {process.returncode}):\n"
-                    + log_tail(log_path),
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"O launcher não ficou pronto em {READY_TIMEOUT:.0f} s:\n" + log_tail(log_path),
-                    pytrace=False,
-                )
-            time.sleep(1)
-        yield running
-    finally:
-        seen |= descendants(process.pid)
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        kill_leftovers({process.pid} | seen)
-        if process.poll() is None:
-            process.wait(timeout=10)
+    with until_stopped(process, log_path):
+        yield Running(process, log_path, *ports)
 
 
 # ---------------------------------------------------------------- tests
