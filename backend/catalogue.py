@@ -34,4 +34,16 @@ def find_service(session: Session, text: str | None) -> Service:
     if len(mentioned) == 1:
         return mentioned[0]
     names = ", ".join(s.name for s in services)
-    raise InvalidInput(f"Não encontrei o serviço \"{text}\". Serviços disponíveis: {names}.")
+    raise InvalidInput(f"Não encontrei o serviço{_quoted(text)}. Serviços disponíveis: {names}.")
+
+
+# What may be repeated back in the refusal: something that looks like a service name, never a pasted document,
+# markup or a CPF/phone typed in the wrong place.
+_ECHOABLE = re.compile(r"[^\W\d_][\w .&/-]{0,39}")
+
+
+def _quoted(text: str | None) -> str:
+    typed = (text or "").strip()
+    if _ECHOABLE.fullmatch(typed) and not re.search(r"\d{3}", typed):
+        return f' "{typed}"'
+    return ""

@@ -753,9 +753,17 @@ def test_hostile_input_never_breaks_the_conversation(bot: Assistant, ana_ticket:
         assert chat.replies, f"nenhuma resposta a {message[:40]!r}\n{chat.log()}"
         assert "problema técnico" not in chat.text, chat.log()
         assert "<script>" not in chat.text and "onerror" not in chat.text, chat.log()
-    # a CPF out of context is not repeated back
+        # whatever the message started (a malformed button payload may open a form), the way out still works
+        chat.say("cancelar")
+        assert "cancel" in chat.text, chat.log()
+    # a CPF out of context is not repeated back, outside or inside a form
     chat.say("234.567.891-73")
-    assert "234.567.891-73" not in chat.text and chat.replies, chat.log()
+    assert chat.replies and "234.567.891-73" not in chat.text, chat.log()
+    chat.say("quero abrir um acionamento")
+    chat.expect("Para qual serviço")
+    chat.say("234.567.891-73")
+    assert "Para qual serviço" in chat.text and "234.567.891-73" not in chat.text, chat.log()
+    chat.say("cancelar")
     # the conversation goes on
     chat.say("oi")
     chat.expect("Assistente Serpro")

@@ -126,6 +126,18 @@ def test_new_ticket_is_registered_at_n1(desk, personas):
     assert registered["level"] == "N1"
 
 
+@pytest.mark.parametrize("typed, echoed", [
+    ("Netflix", 'Não encontrei o serviço "Netflix".'),
+    ("234.567.891-73", "Não encontrei o serviço."),
+    ("<script>alert(1)</script>", "Não encontrei o serviço."),
+    ("x" * 500, "Não encontrei o serviço."),
+])
+def test_the_refusal_repeats_only_what_looks_like_a_service_name(desk, personas, typed, echoed):
+    with pytest.raises(InvalidInput) as refused:
+        open_as(desk, personas["carla"], service=typed)
+    assert str(refused.value).startswith(echoed)
+
+
 @pytest.mark.parametrize(
     "category, impact, priority",
     [
