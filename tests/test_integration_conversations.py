@@ -703,6 +703,10 @@ def test_asking_for_a_person_is_answered_honestly(bot: Assistant) -> None:
     chat.say("quero falar com um atendente humano")
     chat.expect("0800 728 2323", "css.serpro@serpro.gov.br", "24x7", "não consigo transferir")
     assert "/abrir_acionamento" in [b["payload"] for b in chat.buttons], chat.log()
+    chat.say("sim, quero")  # typed instead of clicking: the offered ticket form starts
+    chat.expect("Para qual serviço")
+    chat.say("cancelar")
+    chat.expect("Nada foi registrado")
     assert_unchanged(bot, before, chat)
 
 
