@@ -9,7 +9,7 @@ from typing import Any
 
 from abc import ABC, abstractmethod
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -93,6 +93,29 @@ def safe(run: Run) -> Run:
             return []
 
     return wrapper
+
+
+class ConfirmedSubmit(Action, ABC):
+    """The action after every form: the user's "sim" to the summary makes it `submit`; anything else is told that
+    nothing was written. Either way the form's answers (`slots`) are forgotten: `done` resets them."""
+
+    slots: tuple[str, ...] = ()
+    declined = ""  # the response saying nothing was written
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        done = reset(*self.slots)
+        if tracker.get_slot("confirmacao") is not True:
+            dispatcher.utter_message(response=self.declined)
+            return done
+        return self.submit(dispatcher, tracker, done)
+
+    @abstractmethod
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
+        """Do what was confirmed; returns the events, `done` among them."""
 
 
 class FormValidator(FormValidationAction, ABC):

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    ConfirmedSubmit,
     Contact,
     clear_failures,
     FormValidator,
@@ -224,18 +225,16 @@ class ActionAskContatoFormConfirmacao(Action):
         return []
 
 
-class ActionIncluirContato(Action):
+class ActionIncluirContato(ConfirmedSubmit):
     """Submit: stores the confirmed contact (the backend queues the first-access e-mail)."""
+
+    slots = CONTACT_SLOTS
+    declined = "utter_contato_nao_incluido"
 
     def name(self) -> str:
         return "action_incluir_contato"
 
-    @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        done = reset(*CONTACT_SLOTS)
-        if tracker.get_slot("confirmacao") is not True:
-            dispatcher.utter_message(response="utter_contato_nao_incluido")
-            return done
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
         actor = _allowed(dispatcher, tracker)
         if actor is None:
             return done
@@ -371,18 +370,16 @@ class ActionAskRemocaoFormConfirmacao(Action):
         return []
 
 
-class ActionRemoverContato(Action):
+class ActionRemoverContato(ConfirmedSubmit):
     """Submit: removes the confirmed contact; the backend explains when its rules refuse."""
+
+    slots = REMOVAL_SLOTS
+    declined = "utter_contato_nao_removido"
 
     def name(self) -> str:
         return "action_remover_contato"
 
-    @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        done = reset(*REMOVAL_SLOTS)
-        if tracker.get_slot("confirmacao") is not True:
-            dispatcher.utter_message(response="utter_contato_nao_removido")
-            return done
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
         actor = _allowed(dispatcher, tracker)
         if actor is None:
             return done

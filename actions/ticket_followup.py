@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FormValidator, br_datetime, current_contact, desk, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
+from actions.common import ConfirmedSubmit, FormValidator, br_datetime, current_contact, desk, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
 from actions.faq import answered_question
 from actions.tickets import validate_yes_no
 from backend import numbering
@@ -232,32 +232,27 @@ class ActionAskReaberturaFormConfirmacao(Action):
         return []
 
 
-class _SubmitFollowup(Action, ABC):
-    """Runs the confirmed operation; a refusal by the backend is told in its own words."""
+class _SubmitFollowup(ConfirmedSubmit, ABC):
+    """Runs the confirmed operation on the chosen ticket; a refusal by the backend is told in its own words."""
 
-    declined = ""
+    slots = FOLLOWUP_SLOTS
 
     @abstractmethod
     def name(self) -> str: ...
 
-    @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        done = reset(*FOLLOWUP_SLOTS)
-        if tracker.get_slot("confirmacao") is not True:
-            dispatcher.utter_message(response=self.declined)
-            return done
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
         contact = current_contact(tracker)
         if contact is None:
             sign_in(dispatcher)
             return [SlotSet("autenticado", False), *done]
         try:
-            self.submit(dispatcher, tracker, contact["id"], tracker.get_slot("numero_acionamento"))
+            self.apply(dispatcher, tracker, contact["id"], tracker.get_slot("numero_acionamento"))
         except DeskError as error:
             dispatcher.utter_message(text=error.message)
         return done
 
     @abstractmethod
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None: ...
+    def apply(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None: ...
 
 
 class ActionComplementarAcionamento(_SubmitFollowup):
@@ -266,7 +261,7 @@ class ActionComplementarAcionamento(_SubmitFollowup):
     def name(self) -> str:
         return "action_complementar_acionamento"
 
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
+    def apply(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
         ticket = desk().complement(contact_id, number, tracker.get_slot("complemento"))
         dispatcher.utter_message(response="utter_complemento_registrado", numero=ticket["number"],
                                  situacao=ticket["status_label"])
@@ -278,7 +273,7 @@ class ActionAvaliarAcionamento(_SubmitFollowup):
     def name(self) -> str:
         return "action_avaliar_acionamento"
 
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
+    def apply(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
         comment = tracker.get_slot("comentario")
         agrees = bool(tracker.get_slot("concorda"))
         ticket = desk().answer_evaluation(contact_id, number, int(tracker.get_slot("nota")),
@@ -296,7 +291,7 @@ class ActionReabrirAcionamento(_SubmitFollowup):
     def name(self) -> str:
         return "action_reabrir_acionamento"
 
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
+    def apply(self, dispatcher: CollectingDispatcher, tracker: Tracker, contact_id: int, number: str) -> None:
         tell_reopened(dispatcher, desk().reopen(contact_id, number, tracker.get_slot("motivo")))
 
 

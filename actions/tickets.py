@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    ConfirmedSubmit,
     br_datetime,
     clear_failures,
     FormValidator,
@@ -147,18 +148,16 @@ class ActionAskAcionamentoFormConfirmacao(Action):
         return []
 
 
-class ActionAbrirAcionamento(Action):
+class ActionAbrirAcionamento(ConfirmedSubmit):
     """Submit: registers the confirmed ticket and tells number, deadline and e-mail."""
+
+    slots = TICKET_SLOTS
+    declined = "utter_acionamento_nao_registrado"
 
     def name(self) -> str:
         return "action_abrir_acionamento"
 
-    @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        done = reset(*TICKET_SLOTS)
-        if tracker.get_slot("confirmacao") is not True:
-            dispatcher.utter_message(response="utter_acionamento_nao_registrado")
-            return done
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
         contact = current_contact(tracker)
         if contact is None:
             sign_in(dispatcher)
