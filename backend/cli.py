@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from backend import migrate, outbox
-from backend.config import ensure_env_file, load_settings
+from backend import conversations, migrate, outbox, schedule
+from backend.config import Settings, ensure_env_file, load_settings
 from backend.desk import ServiceDesk
 from backend.errors import DeskError
 from backend.vocabulary import CATEGORIES, IMPACTS, LEVELS, STATUSES
@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     contacts = sub.add_parser("contacts", help="company contacts").add_subparsers(dest="action", required=True)
     _json(contacts.add_parser("list", help="active contacts of a company")).add_argument("--cnpj", required=True)
 
+    talks = sub.add_parser("conversations", help="stored conversations (retention, LGPD erasure)")
+    talks = talks.add_subparsers(dest="action", required=True)
+    purge = _json(talks.add_parser("purge", help="delete conversations older than the retention period"))
+    purge.add_argument("--older-than-days", type=_positive_int, help="default: CONVERSATION_RETENTION_DAYS (30)")
+    _json(talks.add_parser("erase", help="delete every conversation of one person")).add_argument("--cpf", required=True)
+
+    sub.add_parser("schedule", help="run the periodic jobs (conversation retention...) until stopped")
+
     box = sub.add_parser("outbox", help="queued e-mails").add_subparsers(dest="action", required=True)
     b_list = _json(box.add_parser("list", help="queued and sent e-mails"))
     b_list.add_argument("--pending", action="store_true", help="only messages not yet delivered")
@@ -90,6 +98,11 @@ def run(args: argparse.Namespace) -> Any:
     if args.command == "db":
         migrate.upgrade(settings.database_url)
         return "Esquema do banco atualizado."
+    if args.command == "conversations":
+        return _conversations(args, settings)
+    if args.command == "schedule":
+        schedule.main(settings)
+        return "Tarefas agendadas encerradas."
     desk = ServiceDesk.from_settings(settings)
     if args.command == "seed":
         if args.if_empty and not desk.is_empty():
@@ -120,6 +133,17 @@ def _tickets(desk: ServiceDesk, args: argparse.Namespace) -> Any:
     return actions[args.action]()
 
 
+def _conversations(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    engine = conversations.conversations_engine(settings.conversations_url)
+    try:
+        if args.action == "purge":
+            days = args.older_than_days or settings.retention_days
+            return {"older_than_days": days, **conversations.purge(engine, days).as_dict()}
+        return conversations.erase_person(engine, settings.secret, args.cpf).as_dict()
+    finally:
+        engine.dispose()
+
+
 def _outbox(desk: ServiceDesk, args: argparse.Namespace, settings: Any) -> Any:
     if args.action == "list":
         return desk.outbox(pending_only=args.pending)
@@ -144,6 +168,8 @@ def render(result: Any) -> str:
                 f"prazo {result['due_at']}  {result['requester_email']}")
     if isinstance(result, dict) and "profiles" in result:
         return f"{result['name']} <{result['email']}>  {', '.join(result['profiles'])}  {result['phone_primary']}"
+    if isinstance(result, dict) and "conversations" in result:
+        return f"{result['conversations']} conversa(s) apagada(s) ({result['events']} eventos)."
     if isinstance(result, dict) and "subject" in result:
         state = "enviada" if result["sent_at"] else "na fila"
         return f"[{state}] {result['to']}: {result['subject']}"

@@ -70,3 +70,8 @@ EVENT_KINDS = (
     "closed",
     "cancelled",
 )
+
+# What one chat message may carry, wherever it comes in (the page's proxy, Rasa's REST and socket.io channels).
+MESSAGE_MAX_CHARS = 5000
+TOKEN_MAX_CHARS = 4096
+SENDER_MAX_CHARS = 128

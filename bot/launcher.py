@@ -1,11 +1,16 @@
-"""Run the whole assistant in the foreground: action server, Rasa server and the CSS page.
+"""Run the whole assistant in the foreground: action server, Rasa server, the CSS page and the scheduled jobs.
 
 `python -m bot.launcher [--rasa-port 5005] [--actions-port 5055] [--web-port 8000]`
 
-Each child runs in its own process group, so stopping it also stops anything it spawned.
-Ctrl-C (SIGINT) or SIGTERM stops all three (SIGTERM, then SIGKILL after a timeout) and
-exits 0. If any child dies on its own, the others are stopped and the launcher exits 1
-with a one-line reason. Children inherit the environment (DATABASE_URL, ASSISTENTE_SECRET...).
+Each child runs in its own process group, so stopping it also stops anything it spawned. Before anything starts,
+the ports must be free and the model present (else one line and exit 1). Until every child is ready, a child that
+dies stops everything (a configuration error would only repeat). After that the launcher supervises: a child that
+dies is restarted with back-off (1 s doubling to 30 s, reset after a minute up), with a line in the log, and the
+others keep running; the page tells users meanwhile. Ctrl-C (SIGINT) or SIGTERM stops all (SIGTERM, then SIGKILL
+after a timeout) and exits 0. Children inherit the environment (DATABASE_URL, ASSISTENTE_SECRET, RASA_API_TOKEN...).
+
+Rasa's HTTP API is enabled only with `--auth-token` (RASA_API_TOKEN), CORS only for CORS_ORIGINS, and the action
+server listens on loopback: only the page's port is meant to face users.
 """
 from __future__ import annotations
 
@@ -28,6 +33,10 @@ DEFAULT_MODEL = MODELS_DIR / "assistente.tar.gz"
 POLL_INTERVAL = 0.5
 EXIT_OK = 0
 EXIT_FAILURE = 1
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 30.0
+STABLE_AFTER = 60.0  # seconds up after which a restarted child's back-off starts again from FIRST_BACKOFF
+REQUEST_MAX_BYTES = 1024 * 1024  # Rasa's webhook bodies (Sanic's default is 100 MB)
 
 
 class LaunchError(Exception):
@@ -43,8 +52,13 @@ class Service:
     command: list[str]
     env: dict[str, str]
     ready: Callable[[], bool]
-    url: str
+    url: str  # shown to the user when ready; empty for background jobs
+    listens: tuple[tuple[str, int], ...] = ()  # (interface, port) it binds
     process: subprocess.Popen | None = field(default=None, repr=False)
+    backoff: float = FIRST_BACKOFF
+    restart_at: float | None = None  # monotonic time of the scheduled restart
+    started_at: float = 0.0
+    back: bool = True  # ready since its last start
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -125,8 +139,12 @@ def _display_host(host: str) -> str:
 
 
 def child_environment(actions_port: int) -> dict[str, str]:
-    """The launcher's environment plus what the children need to find each other."""
-    env = dict(os.environ)
+    """The launcher's environment (with `.env` read, a real variable winning) plus what the children need to find
+    each other."""
+    from dotenv import dotenv_values
+
+    env = {key: value for key, value in dotenv_values(PROJECT_ROOT / ".env").items() if value is not None}
+    env.update(os.environ)
     # endpoints.yml reads ${ACTION_ENDPOINT_URL} and Rasa fails if it is unset; point it
     # at the action server this launcher runs, so Rasa never talks to a stale one.
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
@@ -136,11 +154,38 @@ def child_environment(actions_port: int) -> dict[str, str]:
     return env
 
 
+def rasa_server_command(python: str, model: Path, host: str, port: int, env: dict[str, str]) -> list[str]:
+    """`rasa run` with its HTTP API closed by RASA_API_TOKEN and CORS limited to CORS_ORIGINS."""
+    token = env.get("RASA_API_TOKEN", "")
+    if not token:
+        raise LaunchError(
+            "Erro: RASA_API_TOKEN não definido (rode `python -m backend init-env`). / Error: RASA_API_TOKEN is not set."
+        )
+    command = [python, "-m", "rasa", "run", "--enable-api", "--auth-token", token,
+               "--interface", host, "--port", str(port), "--model", str(model),
+               "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+               "--endpoints", str(PROJECT_ROOT / "endpoints.yml")]
+    origins = [origin.strip() for origin in env.get("CORS_ORIGINS", "").split(",") if origin.strip()]
+    if origins:
+        command += ["--cors", *origins]
+    return command
+
+
+def rasa_status_ok(base: str, token: str) -> bool:
+    """Rasa's /status (behind the token) answers with a loaded model."""
+    from urllib.parse import quote
+
+    return http_ok(f"{base}/status?token={quote(token)}", _rasa_has_model)
+
+
 def build_services(args: argparse.Namespace, model: Path) -> list[Service]:
     env = child_environment(args.actions_port)
     python = sys.executable
     shown = _display_host(args.host)
     actions_env = dict(env, SANIC_HOST="127.0.0.1")  # only Rasa talks to it
+    rasa_env = dict(env, SANIC_REQUEST_MAX_SIZE=str(REQUEST_MAX_BYTES))
+    rasa_command = rasa_server_command(python, model, args.host, args.rasa_port, env)
+    token = env["RASA_API_TOKEN"]
     actions_base = f"http://127.0.0.1:{args.actions_port}"
     rasa_base = f"http://127.0.0.1:{args.rasa_port}"
     web_base = f"http://127.0.0.1:{args.web_port}"
@@ -153,18 +198,16 @@ def build_services(args: argparse.Namespace, model: Path) -> list[Service]:
             env=actions_env,
             ready=lambda: http_ok(f"{actions_base}/health"),
             url=f"http://localhost:{args.actions_port}/webhook",
+            listens=(("127.0.0.1", args.actions_port),),
         ),
         Service(
             label="o servidor Rasa",
             label_en="the Rasa server",
-            command=[python, "-m", "rasa", "run", "--enable-api", "--cors", "*",
-                     "--interface", args.host, "--port", str(args.rasa_port),
-                     "--model", str(model),
-                     "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-                     "--endpoints", str(PROJECT_ROOT / "endpoints.yml")],
-            env=env,
-            ready=lambda: http_ok(f"{rasa_base}/status", _rasa_has_model),
+            command=rasa_command,
+            env=rasa_env,
+            ready=lambda: rasa_status_ok(rasa_base, token),
             url=f"http://{shown}:{args.rasa_port}/webhooks/rest/webhook",
+            listens=((args.host, args.rasa_port),),
         ),
         Service(
             label="a página da CSS",
@@ -174,8 +217,34 @@ def build_services(args: argparse.Namespace, model: Path) -> list[Service]:
             env=env,
             ready=lambda: http_ok(f"{web_base}/healthz"),
             url=f"http://{shown}:{args.web_port}/",
+            listens=((args.host, args.web_port),),
+        ),
+        Service(
+            label="as tarefas agendadas",
+            label_en="the scheduled jobs",
+            command=[python, "-m", "backend", "schedule"],
+            env=env,
+            ready=lambda: True,
+            url="",
         ),
     ]
+
+
+def check_ports_free(services: Sequence[Service]) -> None:
+    """One clear line instead of a child dying on 'address in use'."""
+    import socket
+
+    for service in services:
+        for host, port in service.listens:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind((host, port))
+                except OSError:
+                    raise LaunchError(
+                        f"Erro: a porta {port} ({service.label}) já está em uso — outro `make run` ou `make shell` "
+                        f"rodando? / Error: port {port} ({service.label_en}) is already in use."
+                    ) from None
 
 
 def _die_with_parent() -> None:
@@ -190,6 +259,8 @@ def _die_with_parent() -> None:
 
 
 def start(service: Service) -> None:
+    service.started_at = time.monotonic()
+    service.restart_at = None
     try:
         service.process = subprocess.Popen(
             service.command,
@@ -295,9 +366,28 @@ def say(text: str, stream=None) -> None:
 
 def print_ready(services: Sequence[Service]) -> None:
     lines = ["", "Assistente Serpro pronto / ready:"]
-    lines += [f"  {s.url}  — {s.label} ({s.label_en})" for s in services]
-    lines += ["Ctrl-C encerra os três / stops all three.", ""]
+    lines += [f"  {s.url}  — {s.label} ({s.label_en})" for s in services if s.url]
+    lines += ["Ctrl-C encerra tudo / stops everything.", ""]
     say("\n".join(lines))
+
+
+def supervise(services: Sequence[Service], now: float) -> None:
+    """One round of supervision: schedule a restart for a child that died, start those whose time has come, and
+    say when a restarted child is serving again."""
+    for service in services:
+        if service.restart_at is None and service.process is not None and service.process.poll() is not None:
+            if now - service.started_at >= STABLE_AFTER:
+                service.backoff = FIRST_BACKOFF
+            service.restart_at = now + service.backoff
+            say(f"Aviso: {service.label} terminou (código {service.process.returncode}); reiniciando em "
+                f"{service.backoff:.0f} s. / Warning: {service.label_en} exited; restarting.", sys.stderr)
+            service.backoff = min(service.backoff * 2, MAX_BACKOFF)
+            service.back = False
+        elif service.restart_at is not None and now >= service.restart_at:
+            start(service)
+        elif not service.back and service.alive() and service.ready():
+            service.back = True
+            say(f"{service.label} voltou a responder. / {service.label_en} is back.")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -306,13 +396,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         model = find_model(args.model)
         services = build_services(args, model)
+        check_ports_free(services)
         say(f"Iniciando com o modelo / starting with model {model.name} ...")
         for service in services:
             start(service)
         if wait_until_ready(services, stop, args.ready_timeout):
             print_ready(services)
             while not stop:
-                _check_alive(services)
+                supervise(services, time.monotonic())
                 time.sleep(POLL_INTERVAL)
         say(f"\nEncerrando ({stop.signal_name}) / stopping ...")
         return EXIT_OK

@@ -38,7 +38,7 @@ from backend.config import Settings, load_settings
 from backend.desk import ServiceDesk
 from backend.errors import DeskError, InvalidInput, InvalidToken, InvalidTransition, NotFound, PermissionDenied
 from backend.seed import COMPANIES, PERSONAS
-from backend.vocabulary import PROFILES
+from backend.vocabulary import MESSAGE_MAX_CHARS, PROFILES, TOKEN_MAX_CHARS
 from bot import pages
 
 log = logging.getLogger("bot.web")
@@ -72,8 +72,8 @@ SECURITY_HEADERS = {
 LINK_PATH = re.compile(r"^/(acionamentos|avaliacao)/([A-Za-z0-9-]{1,40})/?$")
 SENDER = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 MAX_BODY = 64 * 1024
-MAX_MESSAGE = 5000
-MAX_TOKEN = 4096
+MAX_MESSAGE = MESSAGE_MAX_CHARS
+MAX_TOKEN = TOKEN_MAX_CHARS
 
 NO_REPLY = (
     "Não consegui responder agora. Tente de novo em instantes ou fale com a Central de Serviços Serpro, "

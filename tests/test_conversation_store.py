@@ -1,0 +1,148 @@
+"""The conversation store (bot/conversation_store.py) over a real SQLite file, and the retention and erasure of
+backend/conversations.py that the staff CLI runs."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from backend import conversations, identity
+from backend.clock import now_utc
+from bot.conversation_store import PrivateTrackerStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "conversation-store-test-secret-with-32-bytes"
+ANA_CPF = "23456789173"
+NEW_CPF = "718.426.305-71"
+NEW_EMAIL = "mariana.prado@exemplo.gov.br"
+NEW_PHONE = "+5561991234567"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, domain: Domain) -> PrivateTrackerStore:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'assistente.db'}")
+    monkeypatch.setenv("ASSISTENTE_SECRET", SECRET)
+    monkeypatch.delenv("ASSISTENTE_PERSONA", raising=False)
+    return PrivateTrackerStore(domain=domain)
+
+
+def token_for(cpf: str = ANA_CPF) -> str:
+    return identity.issue_token(SECRET, 1, cpf, "11222333000181", ttl_minutes=30)
+
+
+def raw_rows(tmp_path: Path) -> str:
+    """Everything the conversation database holds, as text."""
+    with sqlite3.connect(tmp_path / "conversas.db") as db:
+        rows = db.execute("SELECT sender_id, type_name, intent_name, action_name, data FROM events").fetchall()
+        rows += db.execute("SELECT * FROM conversation_owners").fetchall()
+    return json.dumps(rows)
+
+
+def say(tracker: DialogueStateTracker, text: str, *entities: dict, token: str | None = None) -> None:
+    tracker.update(UserUttered(text, {"name": "informar", "confidence": 0.9}, list(entities),
+                               metadata={"token": token or token_for()}))
+
+
+def save(store: PrivateTrackerStore, tracker: DialogueStateTracker) -> None:
+    asyncio.run(store.save(tracker))
+
+
+def test_tokens_are_never_stored(store: PrivateTrackerStore, domain: Domain, tmp_path: Path) -> None:
+    tracker = DialogueStateTracker("t-token", domain.slots)
+    token = token_for()
+    say(tracker, "oi", token=token)
+    say(tracker, f"meu token é {token}")  # pasted in the text too
+    save(store, tracker)
+    assert token not in raw_rows(tmp_path)
+    assert "eyJ" not in raw_rows(tmp_path)
+
+
+def test_form_in_progress_is_sealed_then_masked_when_the_form_ends(
+    store: PrivateTrackerStore, domain: Domain, tmp_path: Path
+) -> None:
+    tracker = DialogueStateTracker("t-form", domain.slots)
+    tracker.update(ActiveLoop("contato_form"))
+    say(tracker, f"Mariana, {NEW_EMAIL}, CPF {NEW_CPF}, fone {NEW_PHONE}",
+        {"entity": "cpf", "value": NEW_CPF, "start": 30, "end": 44})
+    tracker.update(SlotSet("contato_cpf", "71842630571"))
+    tracker.update(SlotSet("contato_email", NEW_EMAIL))
+    tracker.update(BotUttered(f"Confira: CPF {NEW_CPF}, e-mail {NEW_EMAIL}"))
+    save(store, tracker)
+
+    stored = raw_rows(tmp_path)
+    for value in ("718.426.305-71", "71842630571", NEW_EMAIL, NEW_PHONE, "99123-4567"):
+        assert value not in stored
+    assert "[[pii:" in stored
+
+    # A restart: a new store reads the form's answers back, as typed.
+    again = asyncio.run(PrivateTrackerStore(domain=domain).retrieve("t-form"))
+    assert again is not None
+    assert again.get_slot("contato_cpf") == "71842630571"
+    assert again.get_slot("contato_email") == NEW_EMAIL
+    assert NEW_CPF in again.latest_message.text
+
+    # The form ends (answers forgotten): from now on nothing can bring them back.
+    again.update(SlotSet("contato_cpf", None))
+    again.update(SlotSet("contato_email", None))
+    again.update(ActiveLoop(None))
+    again.update(ActionExecuted("action_listen"))
+    save(store, again)
+    stored = raw_rows(tmp_path)
+    assert "[[pii:" not in stored
+    for value in ("718.426.305-71", "71842630571", NEW_EMAIL, NEW_PHONE):
+        assert value not in stored
+    assert "xxx.426.305-xx" in stored and "m***@exemplo.gov.br" in stored and "(**) ****-4567" in stored
+
+
+def test_personal_data_outside_a_form_is_masked_at_once(
+    store: PrivateTrackerStore, domain: Domain, tmp_path: Path
+) -> None:
+    tracker = DialogueStateTracker("t-loose", domain.slots)
+    say(tracker, f"meu cpf é {NEW_CPF}")
+    save(store, tracker)
+    assert "[[pii:" not in raw_rows(tmp_path) and "426.305-71" not in raw_rows(tmp_path)
+
+
+def test_purge_deletes_only_old_conversations(store: PrivateTrackerStore, domain: Domain, tmp_path: Path) -> None:
+    old, recent = DialogueStateTracker("old", domain.slots), DialogueStateTracker("recent", domain.slots)
+    say(old, "oi")
+    say(recent, "oi")
+    save(store, old)
+    save(store, recent)
+    engine = conversations.conversations_engine(f"sqlite:///{tmp_path / 'conversas.db'}")
+    later = now_utc() + timedelta(days=31)
+    with engine.begin() as connection:  # 'recent' spoke again 2 days before `later`
+        connection.execute(conversations.events.update().where(conversations.events.c.sender_id == "recent")
+                           .values(timestamp=(later - timedelta(days=2)).timestamp()))
+    removed = conversations.purge(engine, 30, now=later)
+    assert removed.as_dict() == {"conversations": 1, "events": 1}
+    assert asyncio.run(store.retrieve("old")) is None
+    assert asyncio.run(store.retrieve("recent")) is not None
+    assert conversations.purge(engine, 30, now=later).conversations == 0
+
+
+def test_erase_deletes_every_conversation_of_one_person_and_nothing_else(
+    store: PrivateTrackerStore, domain: Domain, tmp_path: Path
+) -> None:
+    for sender, cpf in (("ana-1", ANA_CPF), ("ana-2", ANA_CPF), ("bruno-1", "34567891228")):
+        tracker = DialogueStateTracker(sender, domain.slots)
+        say(tracker, "oi", token=token_for(cpf))
+        save(store, tracker)
+    assert ANA_CPF not in raw_rows(tmp_path)  # only a keyed hash links a conversation to a person
+    engine = conversations.conversations_engine(f"sqlite:///{tmp_path / 'conversas.db'}")
+    assert conversations.erase_person(engine, SECRET, "234.567.891-73").as_dict() == {"conversations": 2, "events": 2}
+    assert asyncio.run(store.retrieve("ana-1")) is None and asyncio.run(store.retrieve("ana-2")) is None
+    assert asyncio.run(store.retrieve("bruno-1")) is not None
+    assert conversations.erase_person(engine, SECRET, "234.567.891-73").conversations == 0
