@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from backend.config import parse_origins
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_MODEL = MODELS_DIR / "assistente.tar.gz"
@@ -165,7 +167,10 @@ def rasa_server_command(python: str, model: Path, host: str, port: int, env: dic
                "--interface", host, "--port", str(port), "--model", str(model),
                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
                "--endpoints", str(PROJECT_ROOT / "endpoints.yml")]
-    origins = [origin.strip() for origin in env.get("CORS_ORIGINS", "").split(",") if origin.strip()]
+    try:
+        origins = parse_origins(env.get("CORS_ORIGINS", ""))
+    except RuntimeError as error:
+        raise LaunchError(f"Erro: {error}") from None
     if origins:
         command += ["--cors", *origins]
     return command

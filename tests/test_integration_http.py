@@ -317,8 +317,8 @@ def test_sigint_stops_launcher_and_all_children(assistant: Running) -> None:
         assert not port_open(port), f"a porta {port} continua aberta"
 
 
-def test_launcher_stops_everything_when_a_child_dies(tmp_path: Path) -> None:
-    """The web port is taken: the page server dies, the launcher stops the rest and fails."""
+def test_launcher_refuses_a_taken_port_in_one_line(tmp_path: Path) -> None:
+    """The web port is taken (another `make run`?): one clear line, exit 1, nothing started or left behind."""
     require_trained_model()
     rasa_port, actions_port = free_port(), free_port()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
@@ -330,10 +330,11 @@ def test_launcher_stops_everything_when_a_child_dies(tmp_path: Path) -> None:
             code = process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             kill_leftovers({process.pid} | descendants(process.pid))
-            pytest.fail("o launcher não terminou quando a página falhou:\n" + log_tail(log_path))
+            pytest.fail("o launcher não terminou com a porta ocupada:\n" + log_tail(log_path))
     output = log_path.read_text(encoding="utf-8", errors="replace")
     assert code == 1, output[-2000:]
-    assert "a página da CSS terminou inesperadamente" in output
+    assert f"a porta {web_port} (a página da CSS) já está em uso" in output
+    assert "Traceback" not in output
     leftovers = processes_mentioning("--port", str(rasa_port)) | processes_mentioning(
         "--port", str(actions_port)
     )
