@@ -80,8 +80,14 @@ fallback-report: model
 integration: model env
 	$(PY) -m pytest -q -m integration tests
 
+# Browser-side packages the tests load from disk (the standard rasa-webchat widget), pinned by package-lock.json.
+NPM_TESTS := tests/npm/node_modules/.package-lock.json
+$(NPM_TESTS): tests/npm/package.json tests/npm/package-lock.json
+	npm ci --prefix tests/npm --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # The real page in headless Chromium (Debian: apt-get install chromium chromium-driver). Missing: loud failure.
-browser: model env
+browser: model env $(NPM_TESTS)
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
 		echo "##########################################################################" >&2; \
 		echo "#  FALHA: Chromium ou chromedriver não encontrado — o teste de navegador  #" >&2; \

@@ -132,8 +132,12 @@ class SocketIOInput(RasaSocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webhook = super().blueprint(_guarded(on_new_message))
         origins = list(load_settings().cors_origins)
-        # python-engineio: None = same origin only; a list = exactly those (checked on polling and websocket alike).
+        # python-engineio refuses any other Origin (polling and websocket alike): None = same origin only.
         self.sio.eio.cors_allowed_origins = origins or None
+        if origins:
+            # Rasa's --cors (Sanic-CORS, given the same CORS_ORIGINS by the launcher) already writes the CORS
+            # headers on every route; a second Access-Control-Allow-Origin from engineio makes browsers refuse both.
+            self.sio.eio._cors_headers = lambda environ: []
         return webhook
 
 

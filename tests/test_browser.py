@@ -11,6 +11,7 @@ Chromium missing is a failure, not a skip (CI installs `chromium` and `chromium-
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -348,6 +349,8 @@ class Product:
     base: str
     env: dict[str, str]
     log_path: Path
+    rasa_port: int = 0
+    integrator_port: int = 0  # an integrator's page on another origin, listed in CORS_ORIGINS
 
     def cli(self, *args: str) -> Any:
         done = subprocess.run([sys.executable, "-m", "backend", *args, "--json"], cwd=PROJECT_ROOT, env=self.env,
@@ -355,19 +358,25 @@ class Product:
         assert done.returncode == 0, f"`python -m backend {' '.join(args)}` falhou:\n{done.stderr}"
         return json.loads(done.stdout)
 
+    def token(self, cpf: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "backend", "token", "--cpf", cpf], cwd=PROJECT_ROOT,
+                              env=self.env, capture_output=True, text=True, timeout=120, check=True)
+        return done.stdout.strip()
+
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
     if not MODEL.is_file():
         pytest.fail(f"modelo não encontrado: {MODEL} — rode `make model` / no trained model", pytrace=False)
     tmp_path = tmp_path_factory.mktemp("browser")
-    web_port = free_port()
+    web_port, rasa_port, integrator_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("ASSISTENTE_PERSONA", "SMTP_HOST")}
     env |= {
         "ASSISTENTE_ENV": "development",  # the page's "entrar como"
         "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}",
         "ASSISTENTE_SECRET": SECRET,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+        "CORS_ORIGINS": f"http://127.0.0.1:{integrator_port}",
     }
     for step in (["db", "upgrade"], ["seed"]):
         subprocess.run([sys.executable, "-m", "backend", *step], cwd=PROJECT_ROOT, env=env, check=True,
@@ -375,12 +384,12 @@ def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
     log_path = tmp_path / "launcher.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.launcher", "--model", str(MODEL), "--rasa-port", str(free_port()),
+            [sys.executable, "-m", "bot.launcher", "--model", str(MODEL), "--rasa-port", str(rasa_port),
              "--actions-port", str(free_port()), "--web-port", str(web_port)],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     with until_stopped(process, log_path):
-        yield Product(f"http://127.0.0.1:{web_port}", env, log_path)
+        yield Product(f"http://127.0.0.1:{web_port}", env, log_path, rasa_port, integrator_port)
 
 
 def mail_link(product: Product, subject: str, path: str) -> str:
@@ -475,3 +484,86 @@ def test_ana_opens_follows_and_reopens_a_ticket_in_the_browser(driver: Any, prod
     assert (ticket["status"], ticket["reopen_count"]) == ("reaberto", 1)
     assert ticket["history"][-1]["text"] == reason
     print(f"[benchmark] teste completo no navegador: {time.monotonic() - started:.1f} s")
+
+
+# ---------------------------------------------------------------- an integrator's page with the standard widget
+
+WEBCHAT = PROJECT_ROOT / "tests" / "npm" / "node_modules" / "rasa-webchat" / "lib" / "index.js"
+INTEGRATOR_PAGE = """<!doctype html>
+<html lang="pt-BR"><head><meta charset="utf-8"><title>Portal do integrador</title></head>
+<body><h1>Portal de um órgão cliente</h1><div id="webchat"></div>
+<script src="/webchat.js"></script>
+<script>
+  window.WebChat.default({
+    selector: "#webchat", embedded: true, initPayload: "oi", title: "Assistente Serpro",
+    socketUrl: "http://127.0.0.1:RASA_PORT", socketPath: "/socket.io/",
+    customData: {"token": "TOKEN"}, params: {storage: "session"}
+  }, null);
+</script></body></html>"""
+
+
+@contextlib.contextmanager
+def static_site(directory: Path, port: int) -> Iterator[str]:
+    """A plain static web server for `directory` on loopback: an integrator's own page on its own origin."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def widget_replies(driver: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [element.text for element in driver.find_elements(By.CSS_SELECTOR, ".rw-from-response")]
+
+
+def integrator_site(tmp_path: Path, product: Product, token: str) -> Path:
+    if not WEBCHAT.is_file():
+        pytest.fail(f"rasa-webchat não instalado em {WEBCHAT} — rode `npm ci --prefix tests/npm`", pytrace=False)
+    site = tmp_path / "integrador"
+    site.mkdir()
+    (site / "webchat.js").write_bytes(WEBCHAT.read_bytes())
+    page = INTEGRATOR_PAGE.replace("RASA_PORT", str(product.rasa_port)).replace("TOKEN", token)
+    (site / "index.html").write_text(page, encoding="utf-8")
+    return site
+
+
+def test_the_standard_widget_signs_in_over_socketio_from_an_allowed_origin(
+    driver: Any, product: Product, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    number = product.cli("tickets", "open", "--cpf", "234.567.891-73", "--service", "Datavalid", "--impact", "medio",
+                         "--description", "Aberto pela equipe para o teste do widget de integradores.")["number"]
+    site = integrator_site(tmp_path, product, product.token("234.567.891-73"))
+    with static_site(site, product.integrator_port) as origin:
+        driver.get(f"{origin}/index.html")
+        wait = WebDriverWait(driver, TURN, poll_frequency=0.3)
+        wait.until(lambda d: any("Assistente Serpro" in text for text in widget_replies(d)))
+        before = len(widget_replies(driver))
+        driver.find_element(By.CSS_SELECTOR, ".rw-new-message").send_keys("quero ver meus acionamentos", Keys.ENTER)
+        wait.until(lambda d: number in " ".join(widget_replies(d)[before:]))
+        answer = " ".join(widget_replies(driver)[before:])
+    assert "Entre na Área do Cliente" not in answer and "quem é você" not in answer, answer
+
+
+def test_the_standard_widget_is_refused_from_another_origin(driver: Any, product: Product, tmp_path: Path) -> None:
+    site = integrator_site(tmp_path, product, product.token("234.567.891-73"))
+    with static_site(site, free_port()) as origin:  # not in CORS_ORIGINS
+        driver.get(f"{origin}/index.html")
+        time.sleep(15)  # the allowed page's greeting arrives within a few seconds
+        assert widget_replies(driver) == []
