@@ -205,7 +205,8 @@ def answer_unavailable(ticket: Ticket) -> str | None:
     if ticket.status == WAITING_STATUS:
         return None
     return (f"O acionamento {ticket.number} não está aguardando uma resposta sua (situação: "
-            f"{STATUSES[ticket.status]}). Obrigado! Se quiser acrescentar algo, fale com o Assistente Serpro.")
+            f"{STATUSES[ticket.status]}). Para acrescentar alguma informação, fale com o Assistente Serpro, "
+            "na página da CSS.")
 
 
 def list_at_risk(session: Session) -> list[Ticket]:
