@@ -214,6 +214,10 @@ class ActionConsultarAcionamento(Action):
 
 
 def describe_ticket(dispatcher: CollectingDispatcher, ticket: dict) -> None:
+    """The ticket's state; when support waits for the user, their question comes first and an offer to answer."""
+    question = ticket.get("pending_question")
+    if question:
+        dispatcher.utter_message(response="utter_pergunta_pendente", numero=ticket["number"], pergunta=question)
     dispatcher.utter_message(
         response="utter_acionamento_situacao",
         numero=ticket["number"],
@@ -221,9 +225,16 @@ def describe_ticket(dispatcher: CollectingDispatcher, ticket: dict) -> None:
         situacao=ticket["status_label"],
         nivel=ticket["level"],
         prazo=br_datetime(ticket["due_at"]),
-        atraso=" — prazo vencido" if ticket["late"] else "",
+        atraso=" — prazo vencido" if ticket["late"] else (
+            " — suspenso até a sua resposta" if ticket["sla_status"] == "pausado" else ""),
         atualizado=br_datetime(ticket["updated_at"]),
     )
+    if question:
+        dispatcher.utter_message(response="utter_oferta_responder", buttons=[
+            {"title": "Responder agora",
+             "payload": f'/complementar_acionamento{{"numero_acionamento":"{ticket["number"]}"}}'},
+            {"title": "Agora não", "payload": "/negar"},
+        ])
 
 
 class ActionAlterarContato(Action):

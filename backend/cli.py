@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from backend import conversations, migrate, outbox, schedule
+from backend.clock import now_utc
 from backend.config import Settings, ensure_env_file, load_settings
 from backend.desk import ServiceDesk
 from backend.errors import DeskError
@@ -40,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     t_list = _json(tickets.add_parser("list", help="tickets, newest first"))
     t_list.add_argument("--cnpj")
     t_list.add_argument("--status", choices=sorted(STATUSES))
+    t_list.add_argument("--at-risk", action="store_true",
+                        help="only open tickets whose ANS is em_risco or violado, nearest deadline first")
     _json(tickets.add_parser("show", help="one ticket with its history")).add_argument("number")
     t_fwd = _json(tickets.add_parser("forward", help="escalate to another support level"))
     t_fwd.add_argument("number")
@@ -48,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     t_wait = _json(tickets.add_parser("wait", help="ask the requester for information"))
     t_wait.add_argument("number")
     t_wait.add_argument("--question", required=True)
+    t_comp = _json(tickets.add_parser("complement", help="record information the requester gave by phone or e-mail"))
+    t_comp.add_argument("number")
+    t_comp.add_argument("--text", required=True)
     t_res = _json(tickets.add_parser("resolve", help="record the solution and e-mail it"))
     t_res.add_argument("number")
     t_res.add_argument("--solution", required=True)
@@ -55,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     t_cancel = _json(tickets.add_parser("cancel", help="cancel an open ticket"))
     t_cancel.add_argument("number")
     t_cancel.add_argument("--reason", required=True)
+
+    sla_cmd = sub.add_parser("sla", help="the ANS scheduler").add_subparsers(dest="action", required=True)
+    _json(sla_cmd.add_parser("run", help="one round of the ANS scheduler as of now (idempotent)"))
 
     contacts = sub.add_parser("contacts", help="company contacts").add_subparsers(dest="action", required=True)
     _json(contacts.add_parser("list", help="active contacts of a company")).add_argument("--cnpj", required=True)
@@ -65,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--older-than-days", type=_positive_int, help="default: CONVERSATION_RETENTION_DAYS (30)")
     _json(talks.add_parser("erase", help="delete every conversation of one person")).add_argument("--cpf", required=True)
 
-    sub.add_parser("schedule", help="run the periodic jobs (conversation retention...) until stopped")
+    sub.add_parser("schedule", help="run the periodic jobs (ANS round every minute, conversation retention daily)")
 
     box = sub.add_parser("outbox", help="queued e-mails").add_subparsers(dest="action", required=True)
     b_list = _json(box.add_parser("list", help="queued and sent e-mails"))
@@ -114,6 +123,8 @@ def run(args: argparse.Namespace) -> Any:
         return desk.staff_contacts(args.cnpj)
     if args.command == "outbox":
         return _outbox(desk, args, settings)
+    if args.command == "sla":
+        return _sla(desk, args)
     return _tickets(desk, args)
 
 
@@ -121,11 +132,12 @@ def _tickets(desk: ServiceDesk, args: argparse.Namespace) -> Any:
     actions: dict[str, Callable[[], Any]] = {
         "open": lambda: desk.open_ticket_for_caller(
             args.cpf, args.cnpj, args.service, args.category, args.description, args.impact),
-        "list": lambda: desk.staff_list(args.cnpj, args.status),
+        "list": lambda: _list(desk, args),
         "show": lambda: desk.staff_show(args.number),
         "forward": lambda: desk.staff_forward(args.number, args.level),
         "start": lambda: desk.staff_start(args.number),
         "wait": lambda: desk.staff_wait(args.number, args.question),
+        "complement": lambda: desk.staff_complement(args.number, args.text),
         "resolve": lambda: desk.staff_resolve(args.number, args.solution),
         "close": lambda: desk.staff_close(args.number),
         "cancel": lambda: desk.staff_cancel(args.number, args.reason),
@@ -142,6 +154,20 @@ def _conversations(args: argparse.Namespace, settings: Settings) -> dict[str, An
         return conversations.erase_person(engine, settings.secret, args.cpf).as_dict()
     finally:
         engine.dispose()
+
+
+def _list(desk: ServiceDesk, args: argparse.Namespace) -> Any:
+    if args.at_risk:
+        if args.cnpj or args.status:
+            raise DeskError("Use --at-risk sozinho: ele já escolhe os acionamentos abertos em risco ou vencidos.")
+        return desk.staff_at_risk()
+    return desk.staff_list(args.cnpj, args.status)
+
+
+def _sla(desk: ServiceDesk, args: argparse.Namespace) -> Any:
+    now = now_utc()
+    report = desk.sla_run(now)
+    return report.to_json() if args.json else report.summary(now)
 
 
 def _outbox(desk: ServiceDesk, args: argparse.Namespace, settings: Any) -> Any:
@@ -165,7 +191,7 @@ def render(result: Any) -> str:
         return "\n".join(render(item) for item in result) or "(nada)"
     if isinstance(result, dict) and "number" in result and "status" in result:
         return (f"{result['number']}  {result['status']:<18} {result['level']}  {result['service']}  "
-                f"prazo {result['due_at']}  {result['requester_email']}")
+                f"prazo {result['due_at']}  ANS {result['sla_status']}  {result['requester_email']}")
     if isinstance(result, dict) and "profiles" in result:
         return f"{result['name']} <{result['email']}>  {', '.join(result['profiles'])}  {result['phone_primary']}"
     if isinstance(result, dict) and "conversations" in result:
@@ -174,6 +200,23 @@ def render(result: Any) -> str:
         state = "enviada" if result["sent_at"] else "na fila"
         return f"[{state}] {result['to']}: {result['subject']}"
     return json.dumps(result, ensure_ascii=False)
+
+
+def render_detail(ticket: dict[str, Any]) -> str:
+    """`tickets show` for people: the ticket, its ANS clock and its history."""
+    lines = [
+        f"{ticket['number']}  {ticket['service']}  ({ticket['category_label']}, prioridade {ticket['priority_label']})",
+        f"  situação: {ticket['status']}  nível: {ticket['level']}  solicitante: {ticket['requester_email']}",
+        f"  prazo (ANS): {ticket['due_at']}  sla_status: {ticket['sla_status']} ({ticket['sla_status_label']})",
+    ]
+    if ticket["pending_question"]:
+        lines.append(f"  pergunta pendente (desde {ticket['paused_at']}): {ticket['pending_question']}")
+    lines.append("  histórico:")
+    for event in ticket["history"]:
+        change = f" {event['from_status'] or '-'} → {event['to_status']}" if event["from_status"] != event["to_status"] else ""
+        note = f": {' '.join((event['text'] or '').split())}" if event["text"] else ""
+        lines.append(f"    {event['at']}  {event['kind']}{change} [{event['level']}] {event['actor']}{note}")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as error:  # configuration problems (missing secret, ...)
         print(f"erro: {error}", file=sys.stderr)
         return 1
-    if getattr(args, "json", False):
+    if args.command == "tickets" and args.action == "show" and not args.json:
+        print(render_detail(result))
+    elif getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(render(result))

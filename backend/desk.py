@@ -5,17 +5,19 @@ same way whoever asks. Methods named `staff_*` are for support staff (no visibil
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from backend import contacts as contact_rules
-from backend import identity, numbering, outbox
+from backend import identity, numbering, outbox, scheduler
 from backend import tickets as ticket_rules
 from backend.catalogue import find_service, list_services
+from backend.clock import now_utc
 from backend.config import Settings, load_settings
 from backend.db import Database
-from backend.errors import DeskError, InvalidToken, PermissionDenied
+from backend.errors import DeskError, InvalidToken, InvalidTransition, PermissionDenied
 from backend.links import Links
 from backend.models import Company, Contact, SlaRule
 from backend.seed import seed
@@ -138,7 +140,7 @@ class ServiceDesk:
         with self.db.transaction() as s:
             author = contact_rules.get_active_contact(s, contact_id)
             ticket = ticket_rules.get_visible_ticket(s, author, number)
-            return ticket_to_dict(ticket_rules.complement(ticket, author, text))
+            return ticket_to_dict(ticket_rules.complement(ticket, author.email, text))
 
     def evaluate(self, contact_id: int, number: str, score: int, comment: str | None = None) -> Json:
         with self.db.transaction() as s:
@@ -204,6 +206,29 @@ class ServiceDesk:
             return ticket_to_dict(
                 ticket_rules.answer_evaluation(s, self.links, ticket, requester, score, comment, agrees, reason))
 
+    def question_by_link(self, number: str, token: str | None) -> tuple[Json, str | None]:
+        """The ticket an answer link opens and, when it is not waiting for the user any more, the pt-BR reason;
+        InvalidToken for a link that is not valid for it."""
+        canonical = self._verify_link(number, token, identity.PURPOSE_ANSWER)
+        with self.db.transaction() as s:
+            ticket = ticket_rules.get_ticket(s, canonical)
+            return ticket_to_dict(ticket), ticket_rules.answer_unavailable(ticket)
+
+    def answer_by_link(self, number: str, token: str | None, text: str) -> Json:
+        """The answer form: stored as the requester's complement; the ticket goes back to work, its clock runs."""
+        canonical = self._verify_link(number, token, identity.PURPOSE_ANSWER)
+        with self.db.transaction() as s:
+            ticket = ticket_rules.get_ticket(s, canonical)
+            requester = ticket.requester
+            if not requester.active:
+                raise PermissionDenied(
+                    "Quem abriu este acionamento não é mais contato ativo da empresa. "
+                    "Fale com a CSS pelo 0800 728 2323 ou pelo e-mail css.serpro@serpro.gov.br.")
+            unavailable = ticket_rules.answer_unavailable(ticket)
+            if unavailable:
+                raise InvalidTransition(unavailable)
+            return ticket_to_dict(ticket_rules.complement(ticket, requester.email, text))
+
     def _verify_link(self, number: str, token: str | None, purpose: str) -> str:
         canonical = numbering.parse_number(number)
         if canonical is None:  # not a ticket number at all: the address was altered
@@ -231,7 +256,26 @@ class ServiceDesk:
 
     def staff_wait(self, number: str, question: str) -> Json:
         with self.db.transaction() as s:
-            return ticket_to_dict(ticket_rules.wait_for_user(ticket_rules.get_ticket(s, number), question))
+            ticket = ticket_rules.get_ticket(s, number)
+            return ticket_to_dict(ticket_rules.wait_for_user(s, self.links, ticket, question))
+
+    def staff_complement(self, number: str, text: str) -> Json:
+        """Information the requester gave by phone or e-mail, recorded by staff (same rules as the chat)."""
+        with self.db.transaction() as s:
+            return ticket_to_dict(ticket_rules.complement(ticket_rules.get_ticket(s, number), ticket_rules.STAFF, text))
+
+    def staff_at_risk(self) -> list[Json]:
+        """Open tickets whose ANS is em_risco or violado, nearest deadline first."""
+        with self.db.transaction() as s:
+            return [ticket_to_dict(t) for t in ticket_rules.list_at_risk(s)]
+
+    # --- the ANS scheduler ----------------------------------------------------------------------
+    def sla_run(self, now: datetime | None = None) -> scheduler.RoundReport:
+        """One round of the ANS scheduler in one transaction, by one runner at a time (scheduler.run_round)."""
+        with self.db.transaction() as s:
+            if not scheduler.acquire_round_lock(s):
+                return scheduler.RoundReport(skipped=True)
+            return scheduler.run_round(s, self.links, now or now_utc())
 
     def staff_resolve(self, number: str, solution: str) -> Json:
         with self.db.transaction() as s:

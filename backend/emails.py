@@ -104,6 +104,72 @@ def ticket_reopened(
     return Email(subject=f"[CSS] Acionamento {number} reaberto", body=_with_footer(lines))
 
 
+def question_asked(name: str, number: str, question: str, answer_url: str, follow_url: str) -> Email:
+    """Sent when support needs information from the requester: the question and the link to answer it."""
+    lines = [
+        _greeting(name),
+        "",
+        f"Para continuar o atendimento do acionamento {number}, a equipe de suporte precisa de uma informação sua:",
+        "",
+        *_quoted(question),
+        "",
+        "Responda pelo formulário abaixo ou pelo Assistente Serpro, na página da CSS:",
+        answer_url,
+        "Enquanto aguardamos sua resposta, o prazo de atendimento (ANS) fica suspenso; ele volta a contar "
+        "quando você responder.",
+        "",
+        "Consulte o andamento no formulário de consulta de acionamentos:",
+        follow_url,
+    ]
+    return Email(subject=f"[CSS] Acionamento {number}: precisamos de uma informação sua", body=_with_footer(lines))
+
+
+def waiting_reminder(name: str, number: str, question: str, answer_url: str) -> Email:
+    """Sent once when a question has had no answer for a while."""
+    lines = [
+        _greeting(name),
+        "",
+        f"O acionamento {number} continua aguardando uma informação sua para seguir:",
+        "",
+        *_quoted(question),
+        "",
+        "Responda pelo formulário abaixo ou pelo Assistente Serpro, na página da CSS:",
+        answer_url,
+    ]
+    return Email(subject=f"[CSS] Lembrete: o acionamento {number} aguarda sua resposta", body=_with_footer(lines))
+
+
+def evaluation_reminder(name: str, number: str, service: str, evaluation_url: str, close_days: int) -> Email:
+    """Sent once to a requester who has not evaluated a resolved ticket yet."""
+    lines = [
+        _greeting(name),
+        "",
+        f"Seu acionamento {number} ({service}) foi atendido e ainda não recebeu sua avaliação.",
+        "",
+        "Avalie o atendimento recebido no formulário de controle de qualidade:",
+        evaluation_url,
+        "No mesmo formulário, caso discorde da solução, você pode reabrir o acionamento.",
+        f"Sem avaliação, o acionamento será fechado {close_days} dias após a solução.",
+    ]
+    return Email(subject=f"[CSS] Lembrete: avalie o acionamento {number}", body=_with_footer(lines))
+
+
+def ticket_closed_automatically(name: str, number: str, service: str, reopen_days: int, follow_url: str) -> Email:
+    """Sent when a resolved ticket is closed without an evaluation."""
+    lines = [
+        _greeting(name),
+        "",
+        f"Seu acionamento {number} ({service}) foi fechado, pois a solução aplicada não foi avaliada "
+        "no prazo.",
+        f"Se o problema continuar, você pode reabri-lo em até {reopen_days} dias a partir de hoje, pelo "
+        "Assistente Serpro, na página da CSS.",
+        "",
+        "Consulte o acionamento no formulário de consulta de acionamentos:",
+        follow_url,
+    ]
+    return Email(subject=f"[CSS] Acionamento {number} fechado", body=_with_footer(lines))
+
+
 def contact_welcome(
     name: str, company_name: str, profile_labels: list[str], added_by: str
 ) -> Email:

@@ -20,6 +20,7 @@ TYPE_IDENTITY = "identity"
 TYPE_LINK = "link"
 PURPOSE_TRACK = "acompanhar"
 PURPOSE_EVALUATE = "avaliar"
+PURPOSE_ANSWER = "responder"
 
 # Signature only: expiry is checked here against `now`, and iat/nbf must not depend on the real clock either.
 _DECODE_OPTIONS = {

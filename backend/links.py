@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from backend.identity import PURPOSE_EVALUATE, PURPOSE_TRACK, sign_link
+from backend.identity import PURPOSE_ANSWER, PURPOSE_EVALUATE, PURPOSE_TRACK, sign_link
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,10 @@ class Links:
     def evaluate(self, number: str) -> str:
         """The quality-control form (score, comment, agree or reopen)."""
         return self._url("avaliacao", PURPOSE_EVALUATE, number)
+
+    def answer(self, number: str) -> str:
+        """The form to answer the question support asked (ticket waiting for the user)."""
+        return self._url("resposta", PURPOSE_ANSWER, number)
 
     def _url(self, path: str, purpose: str, number: str) -> str:
         token = sign_link(self.secret, purpose, number)

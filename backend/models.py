@@ -151,6 +151,14 @@ class Ticket(Base):
     evaluation_comment = Column(Text, nullable=True)
     evaluated_at = Column(UTCDateTime, nullable=True)
     reopen_count = Column(Integer, nullable=False, default=0)
+    # The ANS clock (contract §9): its state as last settled by a transition or the scheduler, the start of the
+    # current pause (waiting for the user), when the deadline was missed (escalated once per ANS period), and
+    # what the scheduler already sent, so that a round repeated at the same instant does nothing twice.
+    sla_status = Column(String(10), nullable=False, default="no_prazo", server_default="no_prazo", index=True)
+    paused_at = Column(UTCDateTime, nullable=True)
+    breached_at = Column(UTCDateTime, nullable=True)
+    waiting_reminded_at = Column(UTCDateTime, nullable=True)
+    evaluation_reminded_at = Column(UTCDateTime, nullable=True)
 
     company = relationship("Company")
     requester = relationship("Contact")

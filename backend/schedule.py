@@ -1,4 +1,5 @@
-"""The service desk's periodic jobs, run by `python -m backend schedule` (a child of `make run`/`make cluster`).
+"""The service desk's periodic jobs, run by `python -m backend schedule` (a child of `make run`/`make cluster`):
+the ANS round every minute (`sla run`) and the deletion of conversations past CONVERSATION_RETENTION_DAYS daily.
 
 Each job runs at start and then every `interval` seconds. A failing round is one line on stderr and the loop goes
 on; SIGTERM or SIGINT ends it between rounds. Jobs are safe to run from several processes at once (each one is
@@ -14,8 +15,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from backend import conversations
+from backend.clock import now_utc
 from backend.config import Settings
+from backend.desk import ServiceDesk
 
+MINUTE = 60
 DAY = 24 * 60 * 60
 
 
@@ -27,8 +31,18 @@ class Job:
     due: float = 0.0
 
 
-def jobs_for(settings: Settings) -> list[Job]:
-    return [Job("conversations purge", DAY, lambda: _purge_conversations(settings))]
+def jobs_for(settings: Settings, desk: ServiceDesk) -> list[Job]:
+    return [
+        Job("sla run", MINUTE, lambda: _sla_round(desk)),
+        Job("conversations purge", DAY, lambda: _purge_conversations(settings)),
+    ]
+
+
+def _sla_round(desk: ServiceDesk) -> str | None:
+    """One round of the ANS scheduler (contract §9); it takes a database lock, so one runner acts at a time."""
+    now = now_utc()
+    report = desk.sla_run(now)
+    return report.summary(now) if report.acted else None
 
 
 def _purge_conversations(settings: Settings) -> str | None:
@@ -69,4 +83,8 @@ def main(settings: Settings) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_forever(jobs_for(settings), stop)
+    desk = ServiceDesk.from_settings(settings)
+    try:
+        run_forever(jobs_for(settings, desk), stop)
+    finally:
+        desk.db.dispose()

@@ -7,7 +7,7 @@ from backend import tickets as ticket_rules
 from backend.clock import iso_local
 from backend.models import Contact, Ticket, TicketEvent
 from backend.validation import format_cnpj
-from backend.vocabulary import CATEGORIES, PRIORITIES, PROFILES, STATUSES
+from backend.vocabulary import CATEGORIES, PRIORITIES, PROFILES, SLA_STATUSES, STATUSES
 
 
 def contact_to_dict(contact: Contact) -> dict[str, Any]:
@@ -66,6 +66,10 @@ def ticket_to_dict(ticket: Ticket) -> dict[str, Any]:
         "updated_at": iso_local(ticket.updated_at),
         "due_at": iso_local(ticket.due_at),
         "sla": {"hours": ticket.sla_hours, "calendar": ticket.sla_calendar},
+        "sla_status": ticket.sla_status,
+        "sla_status_label": SLA_STATUSES[ticket.sla_status],
+        "paused_at": iso_local(ticket.paused_at),
+        "pending_question": ticket_rules.pending_question(ticket),
         "late": ticket_rules.is_late(ticket),
         "complements": [{"text": e.text, "at": iso_local(e.at)} for e in ticket_rules.complements(ticket)],
         "solution": ticket.solution,

@@ -8,17 +8,28 @@ from sqlalchemy.orm import Session
 
 from backend import emails, numbering, sla
 from backend.catalogue import find_service
-from backend.clock import now_utc, to_local
+from backend.clock import format_br, now_utc, to_local
 from backend.errors import InvalidInput, InvalidTransition, NotFound
 from backend.links import Links
 from backend.models import Contact, Ticket, TicketEvent
 from backend.outbox import queue_email
-from backend.vocabulary import CATEGORIES, IMPACTS, LEVELS, OPEN_STATUSES, PRIORITIES, STATUSES
+from backend.vocabulary import (
+    AUTO_CLOSE_DAYS,
+    CATEGORIES,
+    IMPACTS,
+    LEVELS,
+    OPEN_STATUSES,
+    PRIORITIES,
+    REOPEN_WINDOW_DAYS,
+    STATUSES,
+    WAITING_STATUS,
+)
 
 NOT_FOUND = "Não encontrei esse acionamento entre os que você pode consultar. Confira o número (ex.: SS-2026-000123)."
 STAFF = "equipe CSS"
+SYSTEM = "CSS (automático)"
 MAX_TEXT = 10_000
-REOPEN_WINDOW = timedelta(days=7)
+REOPEN_WINDOW = timedelta(days=REOPEN_WINDOW_DAYS)
 
 # Status each staff/user operation may start from (target status in the function).
 _FROM = {
@@ -88,6 +99,7 @@ def open_ticket(
         created_at=now,
         updated_at=now,
         due_at=sla.compute_due(now, rule.hours, rule.calendar),
+        sla_status="no_prazo",
         reopen_count=0,
     )
     session.add(ticket)
@@ -173,10 +185,45 @@ def forward(ticket: Ticket, level: str, now: datetime | None = None) -> Ticket:
     return ticket
 
 
-def wait_for_user(ticket: Ticket, question: str, now: datetime | None = None) -> Ticket:
+def wait_for_user(session: Session, links: Links, ticket: Ticket, question: str, now: datetime | None = None) -> Ticket:
+    """Ask the requester something: the ANS clock pauses and the question goes by e-mail with a link to answer."""
     text = clean_text(question, "A pergunta ao usuário")
-    _move(ticket, "wait", "aguardando_usuario", "waiting_user", STAFF, now, text=text)
+    now = _move(ticket, "wait", WAITING_STATUS, "waiting_user", STAFF, now, text=text)
+    message = emails.question_asked(
+        name=ticket.requester.name,
+        number=ticket.number,
+        question=text,
+        answer_url=links.answer(ticket.number),
+        follow_url=links.follow(ticket.number),
+    )
+    queue_email(session, ticket.requester.email, message, now=now)
     return ticket
+
+
+def answer_unavailable(ticket: Ticket) -> str | None:
+    """Why an answer link cannot be used now (None when the ticket waits for the user's answer)."""
+    if ticket.status == WAITING_STATUS:
+        return None
+    return (f"O acionamento {ticket.number} não está aguardando uma resposta sua (situação: "
+            f"{STATUSES[ticket.status]}). Para acrescentar alguma informação, fale com o Assistente Serpro, "
+            "na página da CSS.")
+
+
+def list_at_risk(session: Session) -> list[Ticket]:
+    """Open tickets whose ANS is em_risco or violado, nearest deadline first."""
+    return list(session.scalars(
+        select(Ticket)
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_status.in_(("em_risco", "violado")))
+        .order_by(Ticket.due_at, Ticket.id)
+    ))
+
+
+def pending_question(ticket: Ticket) -> str | None:
+    """The question support is waiting an answer to, if the ticket waits for the user."""
+    if ticket.status != WAITING_STATUS:
+        return None
+    asked = [e for e in ticket.events if e.kind == "waiting_user"]
+    return asked[-1].text if asked else None
 
 
 def resolve(session: Session, links: Links, ticket: Ticket, solution: str, now: datetime | None = None) -> Ticket:
@@ -185,6 +232,7 @@ def resolve(session: Session, links: Links, ticket: Ticket, solution: str, now: 
     now = _move(ticket, "resolve", "resolvido", "resolved", STAFF, now, text=text)
     ticket.solution = text
     ticket.resolved_at = now
+    ticket.evaluation_reminded_at = None
     message = emails.ticket_resolved(
         name=ticket.requester.name,
         number=ticket.number,
@@ -221,15 +269,19 @@ def ensure_complementable(ticket: Ticket) -> None:
         )
 
 
-def complement(ticket: Ticket, author: Contact, text: str, now: datetime | None = None) -> Ticket:
-    """Add information; a ticket waiting for the user goes back to the support team."""
+def complement(ticket: Ticket, actor: str, text: str, now: datetime | None = None) -> Ticket:
+    """Add information (the requester in the chat or the e-mail form, or staff for a phone call); a ticket waiting
+    for the user goes back to the support team and its ANS clock runs again."""
     ensure_complementable(ticket)
     body = clean_text(text, "O complemento")
     now = now or now_utc()
-    target = "em_atendimento" if ticket.status == "aguardando_usuario" else ticket.status
-    _record(ticket, "complemented", author.email, now, ticket.status, target, text=body)
+    waiting = ticket.status == WAITING_STATUS
+    target = "em_atendimento" if waiting else ticket.status
+    _record(ticket, "complemented", actor, now, ticket.status, target, text=body)
     ticket.status = target
     ticket.updated_at = now
+    if waiting:
+        _resume_clock(ticket, now)
     return ticket
 
 
@@ -286,7 +338,11 @@ def reopen(
     ticket.reopen_count += 1
     ticket.closed_at = None
     ticket.evaluation_score = ticket.evaluation_comment = ticket.evaluated_at = None
+    ticket.evaluation_reminded_at = None
+    # A new ANS period: a fresh deadline, nothing spent and nothing breached yet.
     ticket.due_at = sla.compute_due(now, ticket.sla_hours, ticket.sla_calendar)
+    ticket.sla_status = "no_prazo"
+    ticket.breached_at = None
     message = emails.ticket_reopened(
         name=ticket.requester.name,
         number=ticket.number,
@@ -317,9 +373,58 @@ USER_ACTIONS = {
 }
 
 
+# --- what the ANS scheduler does (backend.scheduler decides when) -------------------------------------
+
+
+def mark_at_risk(ticket: Ticket) -> None:
+    ticket.sla_status = "em_risco"
+
+
+def breach(ticket: Ticket, now: datetime) -> None:
+    """The deadline was missed: `violado`, escalated one level (N3 stays N3) and a history event."""
+    ticket.sla_status = "violado"
+    ticket.breached_at = now
+    before = ticket.level
+    if before != LEVELS[-1]:
+        ticket.level = LEVELS[LEVELS.index(before) + 1]
+    target = "encaminhado" if ticket.level != before and ticket.status in _FROM["forward"] else ticket.status
+    note = (f"Prazo vencido em {format_br(ticket.due_at)}; escalado de {before} para {ticket.level}."
+            if ticket.level != before else f"Prazo vencido em {format_br(ticket.due_at)}; já no nível {before}.")
+    _record(ticket, "sla_breached", SYSTEM, now, ticket.status, target, text=note)
+    ticket.status = target
+    ticket.updated_at = now
+
+
+def remind_waiting(session: Session, links: Links, ticket: Ticket, now: datetime) -> None:
+    """Once per question: the requester is reminded of it by e-mail."""
+    message = emails.waiting_reminder(ticket.requester.name, ticket.number, pending_question(ticket) or "",
+                                      links.answer(ticket.number))
+    queue_email(session, ticket.requester.email, message, now=now)
+    ticket.waiting_reminded_at = now
+    _record(ticket, "reminded", SYSTEM, now, ticket.status, ticket.status, text="Lembrete da pergunta em aberto.")
+
+
+def remind_evaluation(session: Session, links: Links, ticket: Ticket, now: datetime) -> None:
+    """Once per solution: the requester is reminded to evaluate it."""
+    message = emails.evaluation_reminder(ticket.requester.name, ticket.number, ticket.service.name,
+                                         links.evaluate(ticket.number), AUTO_CLOSE_DAYS)
+    queue_email(session, ticket.requester.email, message, now=now)
+    ticket.evaluation_reminded_at = now
+    _record(ticket, "reminded", SYSTEM, now, ticket.status, ticket.status, text="Lembrete para avaliar a solução.")
+
+
+def close_unevaluated(session: Session, links: Links, ticket: Ticket, now: datetime) -> None:
+    """A resolved ticket left without evaluation is closed; the reopen window counts from now."""
+    close(ticket, actor=SYSTEM, now=now)
+    message = emails.ticket_closed_automatically(ticket.requester.name, ticket.number, ticket.service.name,
+                                                 REOPEN_WINDOW_DAYS, links.follow(ticket.number))
+    queue_email(session, ticket.requester.email, message, now=now)
+
+
 def is_late(ticket: Ticket, now: datetime | None = None) -> bool:
-    """Past its deadline while still open."""
-    return ticket.status in OPEN_STATUSES and (now or now_utc()) > ticket.due_at
+    """Past its deadline while still open and not paused (a paused deadline moves when the clock resumes)."""
+    running = ticket.status in OPEN_STATUSES and ticket.status != WAITING_STATUS
+    return running and (ticket.breached_at is not None or (now or now_utc()) > ticket.due_at)
 
 
 def complements(ticket: Ticket) -> list[TicketEvent]:
@@ -342,9 +447,40 @@ def _move(
         )
     now = now or now_utc()
     _record(ticket, kind, actor, now, ticket.status, target, text=text, level=level)
+    resumed = ticket.status == WAITING_STATUS
     ticket.status = target
     ticket.updated_at = now
+    if resumed and target in OPEN_STATUSES:
+        _resume_clock(ticket, now)
+    elif resumed:
+        ticket.paused_at = None  # resolved or cancelled while waiting: the clock ends with the pause
+    if target == WAITING_STATUS:
+        ticket.paused_at = now
+        ticket.sla_status = "pausado"
+        ticket.waiting_reminded_at = None
+    elif target not in OPEN_STATUSES:
+        ticket.sla_status = "encerrado"
     return now
+
+
+def _resume_clock(ticket: Ticket, now: datetime) -> None:
+    """End a pause: the deadline moves by the paused time on the rule's calendar, and the history says so."""
+    paused_from = ticket.paused_at or now
+    before = ticket.due_at
+    ticket.due_at = sla.shift_due(before, paused_from, now, ticket.sla_calendar)
+    ticket.paused_at = None
+    if ticket.breached_at:
+        ticket.sla_status = "violado"
+    elif sla.is_at_risk(ticket.due_at, ticket.sla_hours, ticket.sla_calendar, now):
+        ticket.sla_status = "em_risco"  # already so when the pause began: the pause spent none of the ANS time
+    else:
+        ticket.sla_status = "no_prazo"
+    paused = sla.elapsed(paused_from, now, ticket.sla_calendar)
+    minutes = int(paused.total_seconds() // 60)
+    counted = "úteis " if ticket.sla_calendar != "24x7" else ""
+    _record(ticket, "sla_resumed", SYSTEM, now, ticket.status, ticket.status, text=(
+        f"Prazo suspenso de {format_br(paused_from)} a {format_br(now)} ({minutes // 60} h {minutes % 60:02d} min "
+        f"{counted}de pausa); novo prazo: {format_br(ticket.due_at)}."))
 
 
 def _record(

@@ -21,6 +21,21 @@ STATUSES: dict[str, str] = {
     "cancelado": "cancelado",
 }
 OPEN_STATUSES = ("registrado", "em_atendimento", "encaminhado", "aguardando_usuario", "reaberto")
+WAITING_STATUS = "aguardando_usuario"
+
+# The ANS clock of a ticket (contract §7 `sla_status`).
+SLA_STATUSES: dict[str, str] = {
+    "no_prazo": "no prazo",
+    "em_risco": "em risco",
+    "violado": "prazo vencido",
+    "pausado": "pausado (aguardando o usuário)",
+    "encerrado": "encerrado",
+}
+# What the scheduler does by itself (contract §9).
+WAITING_REMINDER_BUSINESS_DAYS = 2
+EVALUATION_REMINDER_DAYS = 5
+AUTO_CLOSE_DAYS = 7
+REOPEN_WINDOW_DAYS = 7
 LEVELS = ("N1", "N2", "N3")
 
 CATEGORIES: dict[str, str] = {
@@ -56,6 +71,9 @@ EVENT_LABELS: dict[str, str] = {
     "reopened": "Acionamento reaberto",
     "closed": "Acionamento fechado",
     "cancelled": "Acionamento cancelado",
+    "sla_resumed": "Prazo de atendimento (ANS) retomado",
+    "sla_breached": "Prazo de atendimento (ANS) vencido",
+    "reminded": "Lembrete enviado por e-mail",
 }
 
 EVENT_KINDS = (
@@ -69,6 +87,9 @@ EVENT_KINDS = (
     "reopened",
     "closed",
     "cancelled",
+    "sla_resumed",
+    "sla_breached",
+    "reminded",
 )
 
 # What one chat message may carry, wherever it comes in (the page's proxy, Rasa's REST and socket.io channels).

@@ -118,6 +118,8 @@ def bad_request(message: str) -> str:
 
 def summary(ticket: Mapping[str, Any]) -> str:
     late = ' <strong class="atrasado">(prazo vencido)</strong>' if ticket.get("late") else ""
+    if ticket.get("sla_status") == "pausado":
+        late = " — suspenso enquanto aguardamos sua resposta"
     impact = f", impacto {esc(IMPACT_WORDS.get(ticket['impact'], ticket['impact']))}" if ticket.get("impact") else ""
     return f"""<dl class="ficha">
       <dt>Situação</dt><dd class="situacao" data-situacao="{esc(ticket['status'])}">{esc(ticket['status_label'])}</dd>
@@ -134,7 +136,7 @@ def history(ticket: Mapping[str, Any]) -> str:
     rows = []
     for event in ticket["history"]:
         label = EVENT_LABELS.get(event["kind"], event["kind"])
-        if event["kind"] == "forwarded":
+        if event["kind"] in ("forwarded", "sla_breached"):
             label = f"{label} (nível {event['level']})"
         note = paragraphs(event["text"]) if event.get("text") else ""
         rows.append(f"""        <tr>
@@ -158,8 +160,9 @@ def follow_up(ticket: Mapping[str, Any]) -> str:
     next_step = {
         "resolvido": "Avalie o atendimento pelo link do e-mail com a solução; se discordar dela, você pode "
                      "reabrir o acionamento no mesmo formulário.",
-        "aguardando_usuario": "A equipe de suporte aguarda informações suas: complemente o acionamento com o "
-                              "Assistente Serpro ou pelos canais abaixo.",
+        "aguardando_usuario": "A equipe de suporte aguarda informações suas: responda pelo link do e-mail com a "
+                              "pergunta, com o Assistente Serpro ou pelos canais abaixo. Enquanto isso, o prazo "
+                              "de atendimento (ANS) fica suspenso.",
     }.get(ticket["status"], "")
     complements = ""
     if ticket["complements"]:
@@ -174,6 +177,50 @@ def follow_up(ticket: Mapping[str, Any]) -> str:
     {complements}
     {solution}
     {history(ticket)}
+    {channels_box()}""")
+
+
+# --- the answer to support's question ----------------------------------------------------------------
+
+
+def answer_form(ticket: Mapping[str, Any], token: str, text: str = "", error: str | None = None) -> str:
+    problem = ""
+    if error:
+        problem = f"""<div class="erro" role="alert" id="erros" tabindex="-1">
+      <p>Não foi possível registrar a resposta; nada foi alterado:</p><ul><li>{esc(error)}</li></ul>
+    </div>"""
+    return layout(f"Resposta ao acionamento {ticket['number']}", f"""    <h1>Resposta ao acionamento <span class="numero">{esc(ticket['number'])}</span></h1>
+    <p class="subtitulo-pagina">A equipe de suporte precisa de uma informação sua</p>
+    {problem}
+    <h2>Pergunta da equipe de suporte</h2>
+    {paragraphs(ticket['pending_question'])}
+    {summary(ticket)}
+    <form method="post" action="/resposta/{esc(ticket['number'])}" class="formulario-resposta">
+      <input type="hidden" name="t" value="{esc(token)}">
+      <label for="resposta">Sua resposta</label>
+      <textarea id="resposta" name="resposta" rows="5" maxlength="10000" required>{esc(text)}</textarea>
+      <p class="dica">Enquanto aguardamos sua resposta, o prazo de atendimento (ANS) fica suspenso; ele volta a
+      contar assim que você responder.</p>
+      <button type="submit">Enviar resposta</button>
+    </form>
+    {channels_box()}""")
+
+
+def answer_done(ticket: Mapping[str, Any], follow_url: str) -> str:
+    return layout(f"Resposta ao acionamento {ticket['number']}", f"""    <h1>Resposta ao acionamento <span class="numero">{esc(ticket['number'])}</span></h1>
+    <p class="sucesso" role="status">Obrigado! Sua resposta foi registrada e o acionamento {esc(ticket['number'])}
+    voltou para a equipe de suporte. Prazo de atendimento (ANS): {esc(when(ticket['due_at']))} (horário de Brasília).</p>
+    {summary(ticket)}
+    <p><a href="{esc(follow_url)}">Acompanhar o acionamento</a></p>
+    {channels_box()}""")
+
+
+def answer_unavailable(ticket: Mapping[str, Any], message: str, follow_url: str) -> str:
+    """The ticket is not waiting for the user any more (already answered, resolved...)."""
+    return layout(f"Resposta ao acionamento {ticket['number']}", f"""    <h1>Resposta ao acionamento <span class="numero">{esc(ticket['number'])}</span></h1>
+    <p class="aviso-texto" role="status">{esc(message)}</p>
+    {summary(ticket)}
+    <p><a href="{esc(follow_url)}">Acompanhar o acionamento</a></p>
     {channels_box()}""")
 
 

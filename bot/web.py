@@ -9,6 +9,7 @@
     POST /api/entrar            an identity token for a demo persona  (development only; 404 in production)
     GET  /acionamentos/<N>?t=   the ticket follow-up form linked from the e-mails
     GET  /avaliacao/<N>?t=      the quality-control form linked from the e-mails; POST sends it (t in the body)
+    GET  /resposta/<N>?t=       the form to answer support's question (ticket waiting for the user); POST sends it
 
 With SMTP_HOST set it also delivers the e-mail outbox in the background.
 
@@ -69,7 +70,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-LINK_PATH = re.compile(r"^/(acionamentos|avaliacao)/([A-Za-z0-9-]{1,40})/?$")
+LINK_PATH = re.compile(r"^/(acionamentos|avaliacao|resposta)/([A-Za-z0-9-]{1,40})/?$")
 SENDER = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 MAX_BODY = 64 * 1024
 MAX_MESSAGE = MESSAGE_MAX_CHARS
@@ -242,6 +243,10 @@ class PageHandler(BaseHTTPRequestHandler):
                     self._evaluation(number, _first(query, "t"))
                 elif kind == "avaliacao" and method == "POST":
                     self._evaluation_post(number)
+                elif kind == "resposta" and method in ("GET", "HEAD"):
+                    self._answer(number, _first(query, "t"))
+                elif kind == "resposta" and method == "POST":
+                    self._answer_post(number)
                 else:
                     self._method_not_allowed()
             else:
@@ -329,15 +334,59 @@ class PageHandler(BaseHTTPRequestHandler):
         else:
             self._html(HTTPStatus.OK, pages.evaluation_form(ticket, token or ""))
 
-    def _evaluation_post(self, number: str) -> None:
+    def _answer(self, number: str, token: str | None) -> None:
+        try:
+            ticket, unavailable = self.app.desk.question_by_link(number, token)
+        except DeskError as error:
+            self._link_refusal(error)
+            return
+        if unavailable:
+            self._html(HTTPStatus.OK, pages.answer_unavailable(
+                ticket, unavailable, self.app.follow_path(ticket["number"])))
+        else:
+            self._html(HTTPStatus.OK, pages.answer_form(ticket, token or ""))
+
+    def _answer_post(self, number: str) -> None:
+        form = self._form()
+        if form is None:
+            return
+        token = _first(form, "t")  # the link's token must come in the body, as for the evaluation
+        try:
+            ticket, unavailable = self.app.desk.question_by_link(number, token)
+        except DeskError as error:
+            self._link_refusal(error)
+            return
+        follow = self.app.follow_path(ticket["number"])
+        if unavailable:
+            self._html(HTTPStatus.CONFLICT, pages.answer_unavailable(ticket, unavailable, follow))
+            return
+        text = (_first(form, "resposta") or "").strip()
+        try:
+            done = self.app.desk.answer_by_link(ticket["number"], token, text)
+        except InvalidInput as error:
+            self._html(HTTPStatus.BAD_REQUEST, pages.answer_form(ticket, token or "", text, error.message))
+        except InvalidTransition as error:
+            self._html(HTTPStatus.CONFLICT, pages.answer_unavailable(ticket, error.message, follow))
+        except DeskError as error:
+            self._link_refusal(error)
+        else:
+            self._html(HTTPStatus.OK, pages.answer_done(done, follow))
+
+    def _form(self) -> dict[str, list[str]] | None:
+        """The fields of a posted link form, or None after answering the refusal."""
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             self._html(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, pages.bad_request("Envie o formulário pela página."))
-            return
+            return None
         try:
-            form = parse_qs(self._body().decode("utf-8"), keep_blank_values=True)
+            return parse_qs(self._body().decode("utf-8"), keep_blank_values=True)
         except (ApiError, UnicodeDecodeError):
             self._html(HTTPStatus.BAD_REQUEST, pages.bad_request("Formulário inválido."))
+            return None
+
+    def _evaluation_post(self, number: str) -> None:
+        form = self._form()
+        if form is None:
             return
         # The link's token must come in the body: a form posted from elsewhere does not have it.
         token = _first(form, "t")

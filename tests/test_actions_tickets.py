@@ -818,3 +818,59 @@ def test_cancel_outside_a_form_says_there_is_nothing_to_cancel(desk):
     assert events[:2] == [ActiveLoop(None), SlotSet("requested_slot", None)]
     assert responses(messages) == [None]
     assert "nada em andamento" in messages[0]["text"]
+
+
+# --- a ticket waiting for the user: the question first, and the offer to answer it now -----------------
+
+
+QUESTION = "Qual mensagem de erro aparece na tela?"
+
+
+def test_consulting_a_waiting_ticket_shows_the_question_first_and_offers_to_answer(desk, tickets):
+    number = tickets["carla"]
+    desk.staff_wait(number, QUESTION)
+
+    events, messages = consult(desk, "carla", f"como está o {number}?", number)
+
+    assert events == [SlotSet("autenticado", True), SlotSet("numero_acionamento", number)]
+    assert responses(messages) == ["utter_pergunta_pendente", "utter_acionamento_situacao", "utter_oferta_responder"]
+    assert kwargs_of(messages[0]) == {"numero": number, "pergunta": QUESTION}
+    assert render(messages[0]) == (
+        f'A equipe de suporte aguarda uma informação sua no acionamento {number}:\n"{QUESTION}"')
+    shown = kwargs_of(messages[1])
+    assert (shown["situacao"], shown["atraso"]) == ("aguardando informações suas", " — suspenso até a sua resposta")
+    assert messages[2]["buttons"] == [
+        {"title": "Responder agora", "payload": f'/complementar_acionamento{{"numero_acionamento":"{number}"}}'},
+        {"title": "Agora não", "payload": "/negar"},
+    ]
+    render(messages[2])
+
+
+def test_a_ticket_not_waiting_gets_no_offer(desk, tickets):
+    _events, messages = consult(desk, "carla", f"como está o {tickets['carla']}?", tickets["carla"])
+    assert responses(messages) == ["utter_acionamento_situacao"]
+
+
+def test_answering_now_goes_through_the_complement_and_resumes_the_clock(desk, tickets):
+    from actions.ticket_followup import ActionComplementarAcionamento, ActionPrepararComplemento
+
+    number = tickets["carla"]
+    desk.staff_wait(number, QUESTION)
+    carla = token_for(desk, "carla")
+
+    # The "Responder agora" button: its intent and entity, no NLU.
+    events, messages = run(ActionPrepararComplemento(), tracker(
+        "/complementar_acionamento", token=carla, intent="complementar_acionamento",
+        entities=[entity("numero_acionamento", number)]))
+    assert slot_values(events)["numero_acionamento"] == number
+    assert messages == []
+
+    _events, messages = run(ActionComplementarAcionamento(), tracker(
+        "sim", intent="afirmar", token=carla,
+        slots={"numero_acionamento": number, "complemento": "Aparece 'acesso negado'.", "confirmacao": True}))
+
+    assert responses(messages) == ["utter_complemento_registrado"]
+    assert kwargs_of(messages[0]) == {"numero": number, "situacao": "em atendimento"}
+    ticket = desk.staff_show(number)
+    assert (ticket["status"], ticket["sla_status"], ticket["pending_question"]) == ("em_atendimento", "no_prazo", None)
+    assert [e["kind"] for e in ticket["history"]][-2:] == ["complemented", "sla_resumed"]

@@ -3,20 +3,31 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
+from backend import contacts as contact_rules
+from backend import tickets as ticket_rules
+from backend.clock import now_utc
+from backend.db import Database
+from backend.desk import ServiceDesk
 from backend.identity import verify_token
-from tests.conftest import TEST_SECRET
+from backend.models import TicketEvent
+from tests.conftest import BASE_URL, TEST_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKET_KEYS = {"number", "status", "level", "service", "category", "priority", "description", "requester_email",
-               "company_cnpj", "created_at", "due_at", "complements", "solution", "evaluation", "reopen_count", "history"}
+               "company_cnpj", "created_at", "due_at", "complements", "solution", "evaluation", "reopen_count", "history",
+               "sla_status"}
 CONTACT_KEYS = {"name", "email", "cpf", "foreign", "profiles", "phone_primary", "phone_secondary", "company_cnpj"}
 OUTBOX_KEYS = {"to", "subject", "body", "created_at", "sent_at"}
 
@@ -24,6 +35,14 @@ OUTBOX_KEYS = {"to", "subject", "body", "created_at", "sent_at"}
 class Cli:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
+
+    def desk(self) -> ServiceDesk:
+        """The same database, in this process (to set up tickets in the past)."""
+        return ServiceDesk(Database(self.env["DATABASE_URL"]), TEST_SECRET, BASE_URL)
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "backend", *args], cwd=ROOT, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "backend", *args], cwd=ROOT, env=self.env,
@@ -157,3 +176,131 @@ def test_outbox_list_and_send_over_smtp(cli: Cli) -> None:
         controller.stop()
     assert [e.rcpt_tos for e in inbox.envelopes] == [["ana.souza@exemplo.gov.br"]]
     assert cli.json("outbox", "list", "--pending") == []
+
+
+# --- the ticket's life after registration (contract §7, §9) ------------------------------------------
+
+
+def opened_ago(desk: ServiceDesk, days: float, cpf: str = "45678912364", impact: str = "medio") -> str:
+    """A ticket (Área do Cliente, 8 business hours unless `impact` says otherwise) opened `days` ago."""
+    with desk.db.transaction() as s:
+        requester = contact_rules.find_contact_by_cpf(s, cpf)
+        return ticket_rules.open_ticket(s, desk.links, requester, "Área do Cliente", "problema",
+                                        "O relatório de consumo não abre.", impact,
+                                        now=now_utc() - timedelta(days=days)).number
+
+
+def resolved_ago(desk: ServiceDesk, days: float) -> str:
+    number = opened_ago(desk, days + 1)
+    with desk.db.transaction() as s:
+        ticket_rules.resolve(s, desk.links, ticket_rules.get_ticket(s, number), "Acesso restabelecido.",
+                             now=now_utc() - timedelta(days=days))
+    return number
+
+
+def waiting_since(desk: ServiceDesk, days: float) -> str:
+    number = opened_ago(desk, days + 1)
+    with desk.db.transaction() as s:
+        ticket_rules.wait_for_user(s, desk.links, ticket_rules.get_ticket(s, number), "Qual o erro?",
+                                   now=now_utc() - timedelta(days=days))
+    return number
+
+
+def test_complement_waiting_and_sla_status_through_the_cli(cli: Cli) -> None:
+    number = cli.json("tickets", "open", "--cpf", "45678912364", "--service", "Área do Cliente",
+                      "--description", "Relatório de consumo em branco", "--impact", "medio")["number"]
+    assert cli.json("tickets", "show", number)["sla_status"] == "no_prazo"
+
+    waiting = cli.json("tickets", "wait", number, "--question", "Qual navegador você usa?")
+    assert (waiting["status"], waiting["sla_status"], waiting["pending_question"]) == (
+        "aguardando_usuario", "pausado", "Qual navegador você usa?")
+    human = cli.run("tickets", "show", number).stdout
+    assert "sla_status: pausado" in human and "pergunta pendente" in human and "Qual navegador você usa?" in human
+
+    answered = cli.json("tickets", "complement", number, "--text", "Firefox 128, disse por telefone.")
+    assert (answered["status"], answered["sla_status"]) == ("em_atendimento", "no_prazo")
+    assert answered["complements"][-1]["text"] == "Firefox 128, disse por telefone."
+    assert answered["history"][-2]["actor"] == "equipe CSS"
+    assert "sla_status: no_prazo" in cli.run("tickets", "show", number).stdout
+
+    before = cli.json("tickets", "show", number)
+    cli.fails("tickets", "complement", number, "--text", "   ", message="não pode ficar em branco")
+    cli.fails("tickets", "complement", "SS-2026-999999", "--text", "algo", message="Não encontrei")
+    assert cli.json("tickets", "show", number) == before
+    mails = [m["subject"] for m in cli.json("outbox", "list")]
+    assert f"[CSS] Acionamento {number}: precisamos de uma informação sua" in mails
+
+
+def test_sla_run_and_the_at_risk_list(cli: Cli) -> None:
+    desk = cli.desk()
+    later = opened_ago(desk, 10)
+    sooner = opened_ago(desk, 12, cpf="34567891228")
+    fresh = cli.json("tickets", "open", "--cpf", "23456789173", "--service", "Área do Cliente",
+                     "--description", "Relatório de consumo em branco", "--impact", "medio")["number"]
+    closing = resolved_ago(desk, 8)
+    desk.db.dispose()
+    assert cli.json("tickets", "list", "--at-risk") == []
+
+    report = cli.json("sla", "run")
+
+    assert report == {"at_risk": [], "escalated": [sooner, later], "reminded": [], "closed": [closing]}
+    at_risk = cli.json("tickets", "list", "--at-risk")
+    assert [t["number"] for t in at_risk] == [sooner, later]  # nearest (most overdue) deadline first
+    assert {(t["sla_status"], t["level"]) for t in at_risk} == {("violado", "N2")}
+    assert fresh not in [t["number"] for t in at_risk]
+    assert cli.json("sla", "run") == {"at_risk": [], "escalated": [], "reminded": [], "closed": []}
+    assert cli.run("sla", "run").stdout.strip().endswith("nada a fazer.")
+    cli.fails("tickets", "list", "--at-risk", "--status", "registrado", message="Use --at-risk sozinho")
+
+
+def test_sla_run_prints_a_morning_summary(cli: Cli) -> None:
+    desk = cli.desk()
+    late = opened_ago(desk, 10)
+    desk.db.dispose()
+    done = cli.run("sla", "run")
+    assert done.returncode == 0, done.stderr
+    assert f"1 vencido(s) e escalado(s) ({late})" in done.stdout
+
+
+def test_sla_run_by_two_processes_at_once_acts_once(cli: Cli) -> None:
+    desk = cli.desk()
+    late = [opened_ago(desk, 10 + i) for i in range(5)]
+    waiting = [waiting_since(desk, 5 + i) for i in range(3)]
+    closing = [resolved_ago(desk, 8 + i) for i in range(3)]
+    mails_before = len(desk.outbox())
+
+    runners = [cli.popen("sla", "run", "--json") for _ in range(2)]
+    outputs = []
+    for runner in runners:
+        out, err = runner.communicate(timeout=120)
+        assert runner.returncode == 0, err
+        outputs.append(json.loads(out))
+
+    for key, expected in [("escalated", late), ("reminded", waiting), ("closed", closing)]:
+        acted = outputs[0][key] + outputs[1][key]
+        assert sorted(acted) == sorted(expected), key  # each ticket once, by one of the two
+    assert [o["at_risk"] for o in outputs] == [[], []]
+    with desk.db.transaction() as s:
+        breaches = [e.ticket.number for e in s.scalars(select(TicketEvent).where(TicketEvent.kind == "sla_breached"))]
+    assert sorted(breaches) == sorted(late)
+    assert len(desk.outbox()) == mails_before + len(waiting) + len(closing)
+    levels = {desk.staff_show(n)["level"] for n in late}
+    assert levels == {"N2"}
+    desk.db.dispose()
+
+
+def test_schedule_runs_the_ans_round_and_stops_on_sigterm(cli: Cli) -> None:
+    desk = cli.desk()
+    late = opened_ago(desk, 10)
+    desk.db.dispose()
+    loop = cli.popen("schedule")
+    try:
+        first = loop.stdout.readline()
+        assert first.startswith("sla run:") and late in first, first
+        time.sleep(2)  # the next round is a minute away: nothing more is printed
+    finally:
+        loop.send_signal(signal.SIGTERM)
+        rest, err = loop.communicate(timeout=30)
+    assert loop.returncode == 0
+    assert rest.strip() == "Tarefas agendadas encerradas." and err == ""
+    assert cli.desk().staff_show(late)["level"] == "N2"

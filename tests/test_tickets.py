@@ -549,10 +549,13 @@ def test_transition_matrix(db, desk, personas, operation, status):
     if status in ALLOWED_FROM[operation]:
         ticket = call(desk, number)
         assert ticket["status"] == target
-        assert len(ticket["history"]) == events_before + 1
-        last = ticket["history"][-1]
-        assert (last["kind"], last["from_status"], last["to_status"]) == (kind, status, target)
-        assert last["actor"] == ticket_rules.STAFF
+        # Back to work from a wait, the ANS clock resumes: one more event says so (tests/test_sla_clock.py).
+        resumes = status == "aguardando_usuario" and target in OPEN
+        assert len(ticket["history"]) == events_before + 1 + resumes
+        moved = ticket["history"][-1 - resumes]
+        assert (moved["kind"], moved["from_status"], moved["to_status"]) == (kind, status, target)
+        assert moved["actor"] == ticket_rules.STAFF
+        assert [e["kind"] for e in ticket["history"][events_before + 1:]] == (["sla_resumed"] if resumes else [])
     else:
         with pytest.raises(InvalidTransition, match="Não é possível passar"):
             call(desk, number)
@@ -718,8 +721,12 @@ def test_complement_answers_a_waiting_ticket(desk, personas, carlas):
     ticket = desk.complement(personas["carla"], carlas, "Print enviado por e-mail.")
 
     assert ticket["status"] == "em_atendimento"
-    last = ticket["history"][-1]
-    assert (last["from_status"], last["to_status"]) == ("aguardando_usuario", "em_atendimento")
+    answered, resumed = ticket["history"][-2:]
+    assert (answered["kind"], answered["from_status"], answered["to_status"]) == (
+        "complemented", "aguardando_usuario", "em_atendimento")
+    assert (resumed["kind"], resumed["from_status"], resumed["to_status"]) == (
+        "sla_resumed", "em_atendimento", "em_atendimento")
+    assert ticket["sla_status"] == "no_prazo" and ticket["pending_question"] is None
 
 
 @pytest.mark.parametrize("status", ["em_atendimento", "encaminhado", "reaberto"])
@@ -985,7 +992,7 @@ def test_history_tells_the_whole_story_in_order(desk, personas, carlas):
     ticket = desk.accept_solution(personas["carla"], carlas)
 
     assert kinds(ticket) == ["registered", "started", "forwarded", "forwarded", "waiting_user", "complemented",
-                             "resolved", "evaluated", "reopened", "started", "resolved", "closed"]
+                             "sla_resumed", "resolved", "evaluated", "reopened", "started", "resolved", "closed"]
     assert [(e["from_status"], e["to_status"]) for e in ticket["history"]] == [
         (None, "registrado"),
         ("registrado", "em_atendimento"),
@@ -993,6 +1000,7 @@ def test_history_tells_the_whole_story_in_order(desk, personas, carlas):
         ("encaminhado", "encaminhado"),
         ("encaminhado", "aguardando_usuario"),
         ("aguardando_usuario", "em_atendimento"),
+        ("em_atendimento", "em_atendimento"),
         ("em_atendimento", "resolvido"),
         ("resolvido", "resolvido"),
         ("resolvido", "reaberto"),
@@ -1000,7 +1008,7 @@ def test_history_tells_the_whole_story_in_order(desk, personas, carlas):
         ("em_atendimento", "resolvido"),
         ("resolvido", "fechado"),
     ]
-    assert [e["level"] for e in ticket["history"]] == ["N1", "N1", "N2", "N3"] + ["N3"] * 8
+    assert [e["level"] for e in ticket["history"]] == ["N1", "N1", "N2", "N3"] + ["N3"] * 9
     assert ticket["solution"] == "Perfil de acesso corrigido pela equipe N3."
     assert ticket["reopen_count"] == 1
     ats = [local(e["at"]) for e in ticket["history"]]

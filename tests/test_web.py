@@ -665,3 +665,114 @@ def test_without_smtp_mail_stays_queued_and_the_server_says_where(tmp_path: Path
     assert "python -m backend outbox list" in log_path.read_text()
     assert [m["sent_at"] for m in desk.outbox()] == [None]
     database.dispose()
+
+
+# ---------------------------------------------------------------- the answer to support's question
+
+
+QUESTION = "Qual mensagem de erro aparece na tela?"
+
+
+@pytest.fixture
+def waiting(desk: ServiceDesk, personas: dict[str, int]) -> str:
+    number = desk.open_ticket(personas["ana"], "Área do Cliente", "problema",
+                              "O relatório de consumo não abre.", "medio")["number"]
+    desk.staff_wait(number, QUESTION)
+    return number
+
+
+def answer_url(desk: ServiceDesk, number: str) -> str:
+    [mail] = [m for m in desk.outbox() if number in m["subject"] and "precisamos" in m["subject"]]
+    [url] = re.findall(r"http://css\.test/resposta/\S+", mail["body"])
+    return url
+
+
+def test_answer_link_shows_the_question_and_a_form(site: str, desk: ServiceDesk, waiting: str) -> None:
+    url = answer_url(desk, waiting)
+    reply = call("GET", site + link_path(url))
+
+    assert reply.status == 200
+    assert QUESTION in reply.text
+    assert f'action="/resposta/{waiting}"' in reply.text
+    assert f'name="t" value="{token_of(url)}"' in reply.text
+    assert "<script" not in reply.text
+
+
+def test_answering_by_link_stores_a_complement_and_resumes_the_clock(site: str, desk: ServiceDesk,
+                                                                     waiting: str) -> None:
+    token = token_of(answer_url(desk, waiting))
+
+    reply = post_form(f"{site}/resposta/{waiting}", {"t": token, "resposta": "Aparece <b>acesso negado</b>."})
+
+    assert reply.status == 200
+    assert "Sua resposta foi registrada" in reply.text
+    ticket = desk.staff_show(waiting)
+    assert (ticket["status"], ticket["sla_status"]) == ("em_atendimento", "no_prazo")
+    assert ticket["complements"][-1]["text"] == "Aparece <b>acesso negado</b>."
+    assert ticket["history"][-2]["actor"] == "ana.souza@exemplo.gov.br"
+    assert ticket["history"][-1]["kind"] == "sla_resumed"
+
+    again = post_form(f"{site}/resposta/{waiting}", {"t": token, "resposta": "De novo."})
+    assert again.status == 409
+    assert "não está aguardando uma resposta sua" in again.text
+    assert len(desk.staff_show(waiting)["complements"]) == 1
+
+
+def test_an_empty_answer_re_shows_the_form_and_changes_nothing(site: str, desk: ServiceDesk, waiting: str) -> None:
+    token = token_of(answer_url(desk, waiting))
+    before = state(desk, waiting)
+
+    reply = post_form(f"{site}/resposta/{waiting}", {"t": token, "resposta": "   "})
+
+    assert reply.status == 400
+    assert "não pode ficar em branco" in reply.text
+    assert state(desk, waiting) == before
+    assert desk.staff_show(waiting)["status"] == "aguardando_usuario"
+
+
+@pytest.mark.parametrize("which", ["no token in the body", "tampered", "follow-up link", "another ticket"])
+def test_answer_posts_that_are_not_the_links_own_are_refused(site: str, desk: ServiceDesk, personas: dict[str, int],
+                                                             waiting: str, which: str) -> None:
+    token = token_of(answer_url(desk, waiting))
+    other = desk.open_ticket(personas["ana"], "Área do Cliente", "duvida", "Como emito a segunda via?")["number"]
+    desk.staff_wait(other, "Qual fatura?")
+    before = state(desk, waiting)
+    url, fields = f"{site}/resposta/{waiting}", {"resposta": "Aparece 'acesso negado'."}
+    if which == "tampered":
+        fields["t"] = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    elif which == "follow-up link":
+        fields["t"] = token_of(desk.links.follow(waiting))
+    elif which == "another ticket":
+        fields["t"] = token_of(answer_url(desk, other))
+    elif which == "no token in the body":
+        url += f"?t={token}"
+
+    reply = post_form(url, fields)
+
+    assert reply.status == 403
+    assert "Não foi possível abrir este link" in reply.text
+    assert state(desk, waiting) == before
+
+
+def test_expired_answer_link_is_refused(site: str, desk: ServiceDesk, waiting: str) -> None:
+    old = identity.sign_link(TEST_SECRET, identity.PURPOSE_ANSWER, waiting, ttl_days=30,
+                             now=now_utc() - timedelta(days=31))
+    reply = call("GET", f"{site}/resposta/{waiting}?t={old}")
+    assert reply.status == 403
+    assert "Este link expirou" in reply.text
+
+
+def test_evaluation_through_the_email_form_after_a_reminder(site: str, desk: ServiceDesk, resolved: str) -> None:
+    report = desk.sla_run(now_utc() + timedelta(days=5, minutes=1))
+    assert report.reminded == [resolved]
+    [reminder] = [m for m in desk.outbox() if m["subject"] == f"[CSS] Lembrete: avalie o acionamento {resolved}"]
+    [url] = re.findall(r"http://css\.test/avaliacao/\S+", reminder["body"])
+
+    reply = post_form(f"{site}/avaliacao/{resolved}", {"t": token_of(url), "nota": "5", "decisao": "concordo"})
+
+    assert reply.status == 200
+    ticket = desk.staff_show(resolved)
+    assert (ticket["status"], ticket["evaluation"], ticket["sla_status"]) == (
+        "fechado", {"score": 5, "comment": None}, "encerrado")
+    assert desk.sla_run(now_utc() + timedelta(days=8)).to_json() == {
+        "at_risk": [], "escalated": [], "reminded": [], "closed": []}
