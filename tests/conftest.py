@@ -30,7 +30,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("databases")
-        metafunc.parametrize("database", marker.args if marker else DATABASES, indirect=True)
+        names = marker.args if marker else DATABASES
+        metafunc.parametrize("database", [
+            pytest.param(name, marks=[pytest.mark.postgresql] if name == "postgresql" else []) for name in names
+        ], indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:  # tests that ask for the server by name are PostgreSQL tests too (`-m postgresql`)
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgresql)
 
 
 @pytest.fixture
@@ -45,10 +54,13 @@ def postgres_server() -> pgserver.PostgresServer:
     try:
         server = pgserver.shared_server()
     except pgserver.PostgresUnavailable as error:
-        pytest.fail(f"\n{'#' * 78}\n#  FALHA: PostgreSQL indisponível — FAILED: PostgreSQL unavailable\n#  {error}\n"
-                    f"{'#' * 78}", pytrace=False)
-    yield server
-    pgserver.stop_shared_server()
+        problem = str(error)
+    else:
+        yield server
+        pgserver.stop_shared_server()
+        return
+    pytest.fail(f"\n{'#' * 78}\n#  FALHA: PostgreSQL indisponível — FAILED: PostgreSQL unavailable\n#  {problem}\n"
+                f"{'#' * 78}", pytrace=False)
 
 
 def _seeded(url: str) -> None:

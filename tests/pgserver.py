@@ -1,9 +1,11 @@
 """A throw-away PostgreSQL 15 server for the tests, started from Debian's binaries (no pre-existing server).
 
-One server per test session: `initdb` once into a temporary directory (password authentication, no fsync,
-small buffers), `pg_ctl start` on a free loopback port, and every test gets its own database, copied cheaply
-from a template (`CREATE DATABASE ... TEMPLATE ...`). PostgreSQL refuses to run as root, so under root the
-server runs as the `postgres` user (`runuser`), in a directory owned by it.
+One server per test session: `initdb` once into a temporary directory (password authentication, no fsync),
+then `postgres` itself as our child process on a free loopback port — not daemonized by `pg_ctl`, so that it
+dies with the test process however that ends (Ctrl-C, SIGTERM, even SIGKILL: a parent-death signal). Tests get
+databases of their own (`CREATE DATABASE ... TEMPLATE ...`), or a reused one reset between tests
+(`ReusableDatabase`, the unit suite's choice: cheaper). PostgreSQL refuses to run as root, so under root the
+server runs as the `postgres` user (`runuser` for initdb, setuid for the server), in a directory owned by it.
 
 Reuse from any suite:
 
@@ -17,15 +19,18 @@ A missing PostgreSQL raises `PostgresUnavailable` with an install hint: a loud f
 from __future__ import annotations
 
 import atexit
+import ctypes
 import itertools
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,7 +47,9 @@ SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
-    "shared_buffers": "128MB", "wal_level": "minimal", "max_wal_senders": "0",
+    "shared_buffers": "32MB",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
     "max_connections": "200",  # 50 processes at once, each with its own pool, plus the tests
     "log_min_messages": "warning",
     "timezone": "'UTC'",
@@ -64,6 +71,19 @@ def _run_as() -> list[str]:
     return ["runuser", "-u", "postgres", "--"]
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _as_postgres_dying_with_parent() -> None:  # runs in the child between fork and exec
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.setgroups([])
+        os.setgid(owner.pw_gid)
+        os.setuid(owner.pw_uid)
+    # After the uid change (which clears it): SIGQUIT, PostgreSQL's immediate shutdown, when our thread dies.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT, 0, 0, 0)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,10 +101,13 @@ class PostgresServer:
         self._lock = threading.Lock()
         self._names = itertools.count(1)
         self._templates: dict[str, str] = {}
+        self._process: subprocess.Popen | None = None
 
     # --- life -------------------------------------------------------------------------------
     def start(self) -> "PostgresServer":
-        for tool in ("initdb", "pg_ctl", "postgres"):
+        # The parent-death signal follows the thread that starts the server: a worker thread ending would stop it.
+        assert threading.current_thread() is threading.main_thread(), "start the PostgreSQL server from the main thread"
+        for tool in ("initdb", "postgres"):
             if not os.access(PG_BIN / tool, os.X_OK):
                 raise PostgresUnavailable(f"PostgreSQL não encontrado ({PG_BIN / tool}); {INSTALL_HINT}")
         prefix = _run_as()
@@ -105,14 +128,10 @@ class PostgresServer:
             options = {**SETTINGS, "port": str(self.port), "unix_socket_directories": f"'{self.base}'"}
             (self.data / "postgresql.auto.conf").write_text(
                 "".join(f"{key} = {value}\n" for key, value in options.items()), encoding="utf-8")
-            try:
-                # Own session: a Ctrl-C in the terminal reaches pytest, which stops the server in order.
-                self._pg(prefix, "pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"),
-                         "-w", "-t", "60", "start", start_new_session=True)
+            if self._launch():
                 break
-            except PostgresUnavailable:
-                if attempt == 2:
-                    raise
+            if attempt == 2:
+                raise PostgresUnavailable(f"postgres não subiu/did not start: {self._log_tail()}")
         self._admin = psycopg2.connect(self.dsn("postgres"))
         self._admin.autocommit = True
         atexit.register(self.stop)
@@ -125,9 +144,14 @@ class PostgresServer:
         if self._admin is not None:
             self._admin.close()
             self._admin = None
-        if (self.data / "postmaster.pid").exists():
-            subprocess.run([*_run_as(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
-                            "stop"], capture_output=True, timeout=60)
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGQUIT)  # immediate shutdown: nothing here is worth keeping
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
         shutil.rmtree(self.base, ignore_errors=True)
         self.base = None
 
@@ -136,13 +160,34 @@ class PostgresServer:
         assert self.base is not None, "server not started"
         return self.base / "data"
 
-    def _pg(self, prefix: list[str], tool: str, *args: str, start_new_session: bool = False) -> None:
+    def _launch(self) -> bool:
+        """Run `postgres` as our child (as `postgres` under root). It gets SIGQUIT if this process dies in any
+        way (Ctrl-C, SIGTERM, SIGKILL): no server outlives its test session. True once it accepts connections."""
+        with open(self.base / "server.log", "ab") as log:
+            self._process = subprocess.Popen(
+                [str(PG_BIN / "postgres"), "-D", str(self.data)], cwd=self.base, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_as_postgres_dying_with_parent,
+                start_new_session=True)  # a Ctrl-C in the terminal reaches pytest, which stops the server in order
+        for _ in range(600):
+            if self._process.poll() is not None:
+                return False
+            try:
+                psycopg2.connect(self.dsn("postgres"), connect_timeout=2).close()
+                return True
+            except psycopg2.OperationalError:
+                time.sleep(0.05)
+        self._process.kill()
+        return False
+
+    def _log_tail(self) -> str:
+        log = self.base / "server.log" if self.base else None
+        return log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+
+    def _pg(self, prefix: list[str], tool: str, *args: str) -> None:
         done = subprocess.run([*prefix, str(PG_BIN / tool), *args], capture_output=True, text=True, timeout=120,
-                              cwd=self.base, start_new_session=start_new_session)
+                              cwd=self.base)
         if done.returncode != 0:
-            log = self.base / "server.log" if self.base else None
-            tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-            raise PostgresUnavailable(f"{tool} falhou/failed ({done.returncode}): {done.stderr.strip()} {tail}")
+            raise PostgresUnavailable(f"{tool} falhou/failed ({done.returncode}): {done.stderr.strip()}")
 
     # --- databases --------------------------------------------------------------------------
     def dsn(self, database: str) -> str:
@@ -192,11 +237,42 @@ _shared: PostgresServer | None = None
 _shared_lock = threading.Lock()
 
 
+def _remove_stale_directories() -> None:
+    """Directories of sessions killed outright (the server died with them, the directory stayed)."""
+    for base in Path(tempfile.gettempdir()).glob("assistente-pg-*"):
+        try:
+            if time.time() - base.stat().st_mtime < 600:
+                continue  # maybe another session's server being set up right now
+            pid = int((base / "data" / "postmaster.pid").read_text().split()[0])
+            os.kill(pid, 0)
+            continue  # alive: another session's server
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            shutil.rmtree(base, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (e.g. a CI timeout) cleans up like Ctrl-C does, then terminates as SIGTERM would have."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def handler(signum, _frame):  # type: ignore[no-untyped-def]
+        stop_shared_server()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def shared_server() -> PostgresServer:
     """This process's server, started on first use and stopped at exit (or by `stop_shared_server`)."""
     global _shared
     with _shared_lock:
         if _shared is None:
+            _remove_stale_directories()
+            _stop_on_sigterm()
             server = PostgresServer()
             try:
                 server.start()
