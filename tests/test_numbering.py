@@ -155,7 +155,7 @@ def test_the_year_s_first_number_raced_by_two_transactions_is_retried_not_duplic
         assert numbering.next_number(session, 2031) == "SS-2031-000001"  # counter row inserted, not committed
         thread = threading.Thread(target=later_transaction)
         thread.start()
-        _wait_until_a_backend_waits_for_a_lock(db)
+        _wait_until_a_backend_waits_for_a_lock(db, thread)
     thread.join(timeout=30)
     assert second == {"number": "SS-2031-000002"}
     assert calls == [2031, 2031, 2031]  # first transaction, second one, and the second one's retry
@@ -163,12 +163,15 @@ def test_the_year_s_first_number_raced_by_two_transactions_is_retried_not_duplic
         assert numbering.next_number(session, 2031) == "SS-2031-000003"
 
 
-def _wait_until_a_backend_waits_for_a_lock(db: Database) -> None:
+def _wait_until_a_backend_waits_for_a_lock(db: Database, thread: threading.Thread) -> None:
     with db.engine.connect() as connection:
-        for _ in range(300):
+        for _ in range(600):
+            if not thread.is_alive():
+                return  # it did not wait: the assertions below say what it got
             waiting = connection.exec_driver_sql(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
             ).scalar()
+            connection.rollback()  # pg_stat_activity is a snapshot for the whole transaction: look afresh each time
             if waiting:
                 return
             time.sleep(0.05)
