@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run test shell setup venv env db model unit validate conversations nlu-gate integration browser fallback-report clean
+.PHONY: help run test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -59,8 +59,27 @@ run: setup
 shell: setup
 	ASSISTENTE_PERSONA=$(PERSONA) $(PY) -m bot.shell
 
-unit: env
+# PostgreSQL 15 binaries (Debian: apt-get install postgresql); the tests start their own throw-away server.
+POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
+export POSTGRES_BIN
+
+# The unit stage runs every db/desk test twice, on SQLite and on a real PostgreSQL. Missing: loud failure.
+unit: env postgres-check
 	$(PY) -m pytest -q -m "not integration and not browser" tests
+
+# Only the PostgreSQL half of the unit stage (part of `make unit`, so of `make test`).
+postgres: env postgres-check
+	$(PY) -m pytest -q -m "postgresql and not integration and not browser" tests
+
+postgres-check:
+	@if [ ! -x "$(POSTGRES_BIN)/initdb" ] || [ ! -x "$(POSTGRES_BIN)/postgres" ]; then \
+		echo "##########################################################################" >&2; \
+		echo "#  FALHA: PostgreSQL 15 não encontrado em $(POSTGRES_BIN)" >&2; \
+		echo "#  FAILED: PostgreSQL 15 missing — the PostgreSQL tests cannot run." >&2; \
+		echo "#  Instale / install:  sudo apt-get install postgresql" >&2; \
+		echo "##########################################################################" >&2; \
+		exit 1; \
+	fi
 
 validate: venv
 	$(PY) tests/validate_data.py

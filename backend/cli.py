@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from backend import conversations, migrate, outbox, schedule
 from backend.clock import now_utc
 from backend.config import Settings, ensure_env_file, load_settings
+from backend.db import check_database, connection_failure, is_connection_failure
 from backend.desk import ServiceDesk
 from backend.errors import DeskError
 from backend.vocabulary import CATEGORIES, IMPACTS, LEVELS, STATUSES
@@ -104,6 +108,7 @@ def run(args: argparse.Namespace) -> Any:
     if args.command == "init-env":
         return "`.env` criado com um segredo de desenvolvimento." if ensure_env_file() else "`.env` já tem segredo."
     settings = load_settings()
+    check_database(settings.database_url)  # unreachable or malformed: one line, not a driver's traceback
     if args.command == "db":
         migrate.upgrade(settings.database_url)
         return "Esquema do banco atualizado."
@@ -223,6 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = run(args)
+    except DBAPIError as error:  # the database went away after the first check
+        if not is_connection_failure(error):
+            raise
+        print(f"erro: {connection_failure(error, os.environ.get('DATABASE_URL', ''))}", file=sys.stderr)
+        return 1
     except DeskError as error:
         print(f"erro: {error.message}", file=sys.stderr)
         return 1

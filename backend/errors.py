@@ -31,6 +31,12 @@ class InvalidTransition(DeskError):
     code = "transicao_invalida"
 
 
+class DatabaseUnavailable(DeskError):
+    """The database cannot be reached or its URL is unusable; the message names the URL without its password."""
+
+    code = "banco_indisponivel"
+
+
 class InvalidToken(DeskError):
     """A token that is missing, malformed, forged, expired or for a contact no longer active."""
 

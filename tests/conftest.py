@@ -1,4 +1,9 @@
-"""Shared fixtures: a seeded in-memory service desk and the demo personas."""
+"""Shared fixtures: a seeded service desk on SQLite and on a real PostgreSQL, and the demo personas.
+
+Every test that uses `db` or `desk` runs twice, `[sqlite]` and `[postgresql]`, unless its module opts out with
+`pytestmark = pytest.mark.databases("sqlite")` (and says why). PostgreSQL is a throw-away server started once per
+session from Debian's binaries (tests/pgserver.py); if it cannot start, those tests fail loudly — never skip.
+"""
 from __future__ import annotations
 
 import os
@@ -6,27 +11,102 @@ import secrets
 
 import pytest
 
+from backend import migrate
 from backend.db import Database
 from backend.desk import ServiceDesk
+from tests import pgserver
 
 # Tests never read the developer's .env or database.
 os.environ.setdefault("ASSISTENTE_SECRET", secrets.token_urlsafe(32))
 TEST_SECRET = "test-secret-with-at-least-32-bytes-of-length"
 BASE_URL = "http://css.test"
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "databases(*names): run the db/desk tests of a module only on these databases")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("databases")
+        names = marker.args if marker else DATABASES
+        metafunc.parametrize("database", [
+            pytest.param(name, marks=[pytest.mark.postgresql] if name == "postgresql" else []) for name in names
+        ], indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:  # tests that ask for the server by name are PostgreSQL tests too (`-m postgresql`)
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgresql)
 
 
 @pytest.fixture
-def db() -> Database:
-    database = Database("sqlite://")
-    database.create_all()
-    yield database
-    database.dispose()
+def database(request: pytest.FixtureRequest) -> str:
+    """Which database engine this run of the test uses: 'sqlite' or 'postgresql'."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> pgserver.PostgresServer:
+    """The session's PostgreSQL 15 server; a missing PostgreSQL fails every test that needs it, loudly."""
+    try:
+        server = pgserver.shared_server()
+    except pgserver.PostgresUnavailable as error:
+        problem = str(error)
+    else:
+        yield server
+        pgserver.stop_shared_server()
+        return
+    pytest.fail(f"\n{'#' * 78}\n#  FALHA: PostgreSQL indisponível — FAILED: PostgreSQL unavailable\n#  {problem}\n"
+                f"{'#' * 78}", pytrace=False)
+
+
+def _seeded(url: str) -> None:
+    migrate.upgrade(url)
+    desk = ServiceDesk(Database(url), TEST_SECRET, BASE_URL)
+    desk.seed()
+    desk.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_unit_database(postgres_server: pgserver.PostgresServer) -> pgserver.ReusableDatabase:
+    """One migrated database reused by the unit tests, emptied or re-seeded before each one."""
+    url = postgres_server.create_database()
+    _seeded(url)
+    reusable = pgserver.ReusableDatabase(postgres_server, url)
+    reusable.snapshot()
+    yield reusable
+    reusable.close()
 
 
 @pytest.fixture
-def desk(db: Database) -> ServiceDesk:
+def postgres_url(postgres_server: pgserver.PostgresServer) -> str:
+    """A brand-new migrated (empty) PostgreSQL database of its own, for tests that open many connections."""
+    url = postgres_server.create_database(postgres_server.template("template_migrated", migrate.upgrade))
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def db(request: pytest.FixtureRequest, database: str) -> Database:
+    """An empty schema; when the test also uses `desk`, already holding the demo data (see `desk`)."""
+    if database == "sqlite":
+        database_ = Database("sqlite://")
+        database_.create_all()
+    else:
+        reusable = request.getfixturevalue("postgres_unit_database")
+        database_ = Database(reusable.reset(restore="desk" in request.fixturenames))
+    yield database_
+    database_.dispose()
+
+
+@pytest.fixture
+def desk(db: Database, database: str) -> ServiceDesk:
     service_desk = ServiceDesk(db, TEST_SECRET, BASE_URL)
-    service_desk.seed()
+    if database == "sqlite":
+        service_desk.seed()  # PostgreSQL: `db` restored the snapshot taken right after the same seed()
     return service_desk
 
 

@@ -31,7 +31,8 @@ from bot import web
 from tests.test_integration_http import free_port, until_stopped
 from tests.test_web import FakeRasa, rasa, serving  # noqa: F401 - `rasa` is a fixture used below
 
-pytestmark = pytest.mark.browser
+# One browser run is slow enough; the database behind the page is incidental here (see test_web.py).
+pytestmark = [pytest.mark.browser, pytest.mark.databases("sqlite")]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"

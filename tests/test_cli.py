@@ -30,6 +30,9 @@ TICKET_KEYS = {"number", "status", "level", "service", "category", "priority", "
                "sla_status"}
 CONTACT_KEYS = {"name", "email", "cpf", "foreign", "profiles", "phone_primary", "phone_secondary", "company_cnpj"}
 OUTBOX_KEYS = {"to", "subject", "body", "created_at", "sent_at"}
+# Each command is a fresh interpreter (about a second here): the rules behind the CLI run on PostgreSQL in the
+# backend suite; on PostgreSQL this module runs the whole ticket life (Alembic, seed, JSON out) and the failures.
+pytestmark = pytest.mark.databases("sqlite")
 
 
 class Cli:
@@ -60,11 +63,19 @@ class Cli:
         assert message in done.stderr
 
 
-@pytest.fixture
-def cli(tmp_path) -> Cli:
+def _env(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
-    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "ASSISTENTE_SECRET": TEST_SECRET}
-    runner = Cli(env)
+    return env | {"DATABASE_URL": url, "ASSISTENTE_SECRET": TEST_SECRET}
+
+
+@pytest.fixture
+def cli(database: str, tmp_path, request) -> Cli:  # type: ignore[no-untyped-def]
+    """A clerk's terminal on a fresh database: a SQLite file, or an empty PostgreSQL database."""
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cli.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database()  # dropped with the server
+    runner = Cli(_env(url))
     assert runner.run("db", "upgrade").returncode == 0
     assert runner.json("seed") == {"companies": 2, "contacts": 4, "services": 7, "sla_rules": 11}
     return runner
@@ -85,6 +96,7 @@ def test_token_is_signed_for_the_contact(cli: Cli) -> None:
     cli.fails("token", "--cpf", "529.982.247-25", message="Não encontrei contato")
 
 
+@pytest.mark.databases("sqlite", "postgresql")
 def test_ticket_life_cycle_through_the_cli(cli: Cli) -> None:
     opened = cli.json("tickets", "open", "--cpf", "34567891228", "--service", "Datavalid",
                       "--description", "Datavalid fora do ar desde cedo", "--category", "problema", "--impact", "alto")
@@ -262,6 +274,7 @@ def test_sla_run_prints_a_morning_summary(cli: Cli) -> None:
     assert f"1 vencido(s) e escalado(s) ({late})" in done.stdout
 
 
+@pytest.mark.databases("sqlite", "postgresql")
 def test_sla_run_by_two_processes_at_once_acts_once(cli: Cli) -> None:
     desk = cli.desk()
     late = [opened_ago(desk, 10 + i) for i in range(5)]
@@ -304,3 +317,80 @@ def test_schedule_runs_the_ans_round_and_stops_on_sigterm(cli: Cli) -> None:
     assert loop.returncode == 0
     assert rest.strip() == "Tarefas agendadas encerradas." and err == ""
     assert cli.desk().staff_show(late)["level"] == "N2"
+
+
+# --- a database that cannot be used: one Portuguese line on stderr, no traceback, no password ------------
+
+PASSWORD = "s3nha-que-nao-pode-aparecer"
+
+
+def _refused(url: str, *command: str) -> str:
+    done = Cli(_env(url)).run(*command)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr and PASSWORD not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("erro: ")
+    return lines[0]
+
+
+def test_a_database_that_is_down_is_one_line(postgres_server) -> None:  # type: ignore[no-untyped-def]
+    url = f"postgresql+psycopg2://assistente:{PASSWORD}@127.0.0.1:{_free_port()}/assistente"
+    for command in (("db", "upgrade"), ("tickets", "list", "--json"), ("seed",)):
+        line = _refused(url, *command)
+        assert "não foi possível conectar ao banco de dados" in line and "o servidor não responde" in line
+        assert f"postgresql+psycopg2://assistente:***@127.0.0.1:" in line
+
+
+def test_a_wrong_password_is_one_line(postgres_server) -> None:  # type: ignore[no-untyped-def]
+    url = postgres_server.url("postgres").replace(postgres_server.password, PASSWORD)
+    line = _refused(url, "db", "upgrade")
+    assert "usuário ou senha recusados" in line and "assistente:***@127.0.0.1" in line
+    assert postgres_server.password not in line
+
+
+def test_an_unknown_host_is_one_line() -> None:
+    line = _refused(f"postgresql+psycopg2://assistente:{PASSWORD}@servidor-que-nao-existe.invalid/assistente",
+                    "db", "upgrade")
+    assert "servidor desconhecido" in line and "servidor-que-nao-existe.invalid" in line
+
+
+def test_a_database_missing_on_the_server_is_one_line(postgres_server) -> None:  # type: ignore[no-untyped-def]
+    line = _refused(postgres_server.url("banco_que_nao_existe"), "tickets", "list")
+    assert "o banco de dados não existe nesse servidor" in line and postgres_server.password not in line
+
+
+@pytest.mark.parametrize("url, expected", [
+    (f"postgres://assistente:{PASSWORD}@127.0.0.1/assistente", "DATABASE_URL inválido (postgres://assistente:***@"),
+    ("isto não é um endereço de banco", "DATABASE_URL inválido (isto não é um endereço de banco)"),
+    (f"postgresql://assistente:{PASSWORD}@127.0.0.1:porta/assistente", "DATABASE_URL inválido"),
+    (f"mysql://assistente:{PASSWORD}@127.0.0.1/assistente", "driver que não está instalado (MySQLdb)"),
+], ids=["postgres-alias", "not-a-url", "bad-port", "missing-driver"])
+def test_a_malformed_url_is_one_line(url: str, expected: str) -> None:
+    line = _refused(url, "db", "upgrade")
+    assert expected in line and "postgresql+psycopg2://usuario:senha@servidor:5432/banco" in line
+
+
+def test_make_db_reports_a_database_that_is_down_in_one_line() -> None:
+    """`make run` starts with `make db` (db upgrade): the same single line, then make's own one."""
+    url = f"postgresql+psycopg2://assistente:{PASSWORD}@127.0.0.1:{_free_port()}/assistente"
+    done = subprocess.run(["make", "--no-print-directory", "-s", "db"], cwd=ROOT, env=_env(url),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and PASSWORD not in done.stderr + done.stdout
+    ours = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+    assert len(ours) == 1 and "o servidor não responde" in ours[0], done.stderr
+
+
+def test_a_database_lost_after_the_first_check_is_one_line_too(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The server goes away between the check and the command: caught where the command fails."""
+    from backend import cli as cli_module
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg2://assistente:{PASSWORD}@127.0.0.1:{_free_port()}/x")
+    monkeypatch.setenv("ASSISTENTE_SECRET", TEST_SECRET)
+    monkeypatch.setattr(cli_module, "check_database", lambda url: None)  # it was up a moment ago
+    assert cli_module.main(["tickets", "list"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and PASSWORD not in err
+    assert err.startswith("erro: não foi possível conectar ao banco de dados postgresql+psycopg2://assistente:***@")

@@ -40,6 +40,8 @@ SOLUTION = "Cache do relatório limpo; o relatório abre normalmente."
 REASON = "O relatório voltou a ficar em branco hoje de manhã."
 SENDER = "web-0123456789abcdef"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The page's server only calls ServiceDesk, whose every rule runs on PostgreSQL in the backend and action suites.
+pytestmark = pytest.mark.databases("sqlite")
 
 
 # ---------------------------------------------------------------- helpers
