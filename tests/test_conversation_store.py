@@ -1,10 +1,9 @@
-"""The conversation store (bot/conversation_store.py) over a real SQLite file, and the retention and erasure of
-backend/conversations.py that the staff CLI runs."""
+"""The conversation store (bot/conversation_store.py) over a real SQLite file and a real PostgreSQL database, and
+the retention and erasure of backend/conversations.py that the staff CLI runs."""
 from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,23 +30,43 @@ def domain() -> Domain:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, domain: Domain) -> PrivateTrackerStore:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'assistente.db'}")
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, domain: Domain, database: str,
+          request: pytest.FixtureRequest) -> PrivateTrackerStore:
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'assistente.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database()  # the same database as the desk's
+    monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("ASSISTENTE_SECRET", SECRET)
     monkeypatch.delenv("ASSISTENTE_PERSONA", raising=False)
-    return PrivateTrackerStore(domain=domain)
+    created = PrivateTrackerStore(domain=domain)
+    yield created
+    created.engine.dispose()
+
+
+@pytest.fixture
+def engine(store: PrivateTrackerStore):  # type: ignore[no-untyped-def]
+    """The conversation database as the staff CLI opens it."""
+    from backend.config import load_settings
+
+    opened = conversations.conversations_engine(load_settings().conversations_url)
+    yield opened
+    opened.dispose()
 
 
 def token_for(cpf: str = ANA_CPF) -> str:
     return identity.issue_token(SECRET, 1, cpf, "11222333000181", ttl_minutes=30)
 
 
-def raw_rows(tmp_path: Path) -> str:
-    """Everything the conversation database holds, as text."""
-    with sqlite3.connect(tmp_path / "conversas.db") as db:
-        rows = db.execute("SELECT sender_id, type_name, intent_name, action_name, data FROM events").fetchall()
-        rows += db.execute("SELECT * FROM conversation_owners").fetchall()
-    return json.dumps(rows)
+def raw_rows(store: PrivateTrackerStore) -> str:
+    """Everything the conversation tables hold, as text."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as connection:
+        rows = [list(row) for row in connection.execute(
+            text("SELECT sender_id, type_name, intent_name, action_name, data FROM events"))]
+        rows += [list(row) for row in connection.execute(text("SELECT * FROM conversation_owners"))]
+    return json.dumps(rows, default=str)
 
 
 def say(tracker: DialogueStateTracker, text: str, *entities: dict, token: str | None = None) -> None:
@@ -59,18 +78,18 @@ def save(store: PrivateTrackerStore, tracker: DialogueStateTracker) -> None:
     asyncio.run(store.save(tracker))
 
 
-def test_tokens_are_never_stored(store: PrivateTrackerStore, domain: Domain, tmp_path: Path) -> None:
+def test_tokens_are_never_stored(store: PrivateTrackerStore, domain: Domain) -> None:
     tracker = DialogueStateTracker("t-token", domain.slots)
     token = token_for()
     say(tracker, "oi", token=token)
     say(tracker, f"meu token é {token}")  # pasted in the text too
     save(store, tracker)
-    assert token not in raw_rows(tmp_path)
-    assert "eyJ" not in raw_rows(tmp_path)
+    assert token not in raw_rows(store)
+    assert "eyJ" not in raw_rows(store)
 
 
 def test_form_in_progress_is_sealed_then_masked_when_the_form_ends(
-    store: PrivateTrackerStore, domain: Domain, tmp_path: Path
+    store: PrivateTrackerStore, domain: Domain
 ) -> None:
     tracker = DialogueStateTracker("t-form", domain.slots)
     tracker.update(ActiveLoop("contato_form"))
@@ -81,7 +100,7 @@ def test_form_in_progress_is_sealed_then_masked_when_the_form_ends(
     tracker.update(BotUttered(f"Confira: CPF {NEW_CPF}, e-mail {NEW_EMAIL}"))
     save(store, tracker)
 
-    stored = raw_rows(tmp_path)
+    stored = raw_rows(store)
     for value in ("718.426.305-71", "71842630571", NEW_EMAIL, NEW_PHONE, "99123-4567"):
         assert value not in stored
     assert "[[pii:" in stored
@@ -99,7 +118,7 @@ def test_form_in_progress_is_sealed_then_masked_when_the_form_ends(
     again.update(ActiveLoop(None))
     again.update(ActionExecuted("action_listen"))
     save(store, again)
-    stored = raw_rows(tmp_path)
+    stored = raw_rows(store)
     assert "[[pii:" not in stored
     for value in ("718.426.305-71", "71842630571", NEW_EMAIL, NEW_PHONE):
         assert value not in stored
@@ -107,21 +126,20 @@ def test_form_in_progress_is_sealed_then_masked_when_the_form_ends(
 
 
 def test_personal_data_outside_a_form_is_masked_at_once(
-    store: PrivateTrackerStore, domain: Domain, tmp_path: Path
+    store: PrivateTrackerStore, domain: Domain
 ) -> None:
     tracker = DialogueStateTracker("t-loose", domain.slots)
     say(tracker, f"meu cpf é {NEW_CPF}")
     save(store, tracker)
-    assert "[[pii:" not in raw_rows(tmp_path) and "426.305-71" not in raw_rows(tmp_path)
+    assert "[[pii:" not in raw_rows(store) and "426.305-71" not in raw_rows(store)
 
 
-def test_purge_deletes_only_old_conversations(store: PrivateTrackerStore, domain: Domain, tmp_path: Path) -> None:
+def test_purge_deletes_only_old_conversations(store: PrivateTrackerStore, domain: Domain, engine) -> None:  # type: ignore[no-untyped-def]
     old, recent = DialogueStateTracker("old", domain.slots), DialogueStateTracker("recent", domain.slots)
     say(old, "oi")
     say(recent, "oi")
     save(store, old)
     save(store, recent)
-    engine = conversations.conversations_engine(f"sqlite:///{tmp_path / 'conversas.db'}")
     later = now_utc() + timedelta(days=31)
     with engine.begin() as connection:  # 'recent' spoke again 2 days before `later`
         connection.execute(conversations.events.update().where(conversations.events.c.sender_id == "recent")
@@ -134,14 +152,13 @@ def test_purge_deletes_only_old_conversations(store: PrivateTrackerStore, domain
 
 
 def test_erase_deletes_every_conversation_of_one_person_and_nothing_else(
-    store: PrivateTrackerStore, domain: Domain, tmp_path: Path
+    store: PrivateTrackerStore, domain: Domain, engine  # type: ignore[no-untyped-def]
 ) -> None:
     for sender, cpf in (("ana-1", ANA_CPF), ("ana-2", ANA_CPF), ("bruno-1", "34567891228")):
         tracker = DialogueStateTracker(sender, domain.slots)
         say(tracker, "oi", token=token_for(cpf))
         save(store, tracker)
-    assert ANA_CPF not in raw_rows(tmp_path)  # only a keyed hash links a conversation to a person
-    engine = conversations.conversations_engine(f"sqlite:///{tmp_path / 'conversas.db'}")
+    assert ANA_CPF not in raw_rows(store)  # only a keyed hash links a conversation to a person
     assert conversations.erase_person(engine, SECRET, "234.567.891-73").as_dict() == {"conversations": 2, "events": 2}
     assert asyncio.run(store.retrieve("ana-1")) is None and asyncio.run(store.retrieve("ana-2")) is None
     assert asyncio.run(store.retrieve("bruno-1")) is not None
