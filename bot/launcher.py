@@ -235,6 +235,29 @@ def build_services(args: argparse.Namespace, model: Path) -> list[Service]:
     ]
 
 
+def check_topology(endpoints: Path, env: dict[str, str], rasa_processes: int = 1) -> None:
+    """More than one Rasa process (replicas or SANIC_WORKERS) needs a shared tracker store and a lock store that
+    all of them see; Rasa 3.6 itself only logs at debug level and silently runs one worker. Refuse instead."""
+    import yaml
+
+    workers = env.get("SANIC_WORKERS", "1").strip() or "1"
+    if not workers.isdigit() or int(workers) < 1:
+        raise LaunchError(f"Erro: SANIC_WORKERS inválido ({workers!r}). / Error: invalid SANIC_WORKERS.")
+    processes = rasa_processes * int(workers)
+    if processes == 1:
+        return
+    config = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
+    tracker = str((config.get("tracker_store") or {}).get("type", "in_memory")).lower()
+    lock = str((config.get("lock_store") or {}).get("type", "in_memory")).lower()
+    if tracker in ("in_memory", "inmemorytrackerstore") or lock in ("in_memory", "inmemorylockstore"):
+        raise LaunchError(
+            f"Erro: {processes} processos Rasa exigem conversas e travas compartilhadas (tracker store SQL e lock "
+            f"store Redis em {endpoints.name}); com armazenamento em memória cada processo teria sua própria "
+            "conversa. Use SANIC_WORKERS=1 ou `make cluster`. / Error: several Rasa processes need a shared "
+            "tracker store and a Redis lock store."
+        )
+
+
 def check_ports_free(services: Sequence[Service]) -> None:
     """One clear line instead of a child dying on 'address in use'."""
     import socket
@@ -401,6 +424,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         model = find_model(args.model)
         services = build_services(args, model)
+        check_topology(PROJECT_ROOT / "endpoints.yml", child_environment(args.actions_port))
         check_ports_free(services)
         say(f"Iniciando com o modelo / starting with model {model.name} ...")
         for service in services:

@@ -88,3 +88,22 @@ def test_a_wildcard_origin_is_refused() -> None:
     with pytest.raises(launcher.LaunchError, match="CORS_ORIGINS"):
         launcher.rasa_server_command("python", Path("m.tar.gz"), "127.0.0.1", 5005,
                                      {"RASA_API_TOKEN": "t0k", "CORS_ORIGINS": "*"})
+
+
+def test_several_rasa_workers_without_a_shared_lock_store_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parent.parent / "endpoints.yml"
+    launcher.check_topology(shipped, {})  # one process: fine
+    with pytest.raises(launcher.LaunchError, match="SANIC_WORKERS=1 ou `make cluster`"):
+        launcher.check_topology(shipped, {"SANIC_WORKERS": "4"})  # SQL trackers but no Redis lock store
+    in_memory = tmp_path / "endpoints.yml"
+    in_memory.write_text("action_endpoint:\n  url: http://x\n", encoding="utf-8")
+    with pytest.raises(launcher.LaunchError, match="2 processos Rasa"):
+        launcher.check_topology(in_memory, {}, rasa_processes=2)
+    shared = tmp_path / "shared.yml"
+    shared.write_text("tracker_store:\n  type: bot.conversation_store.PrivateTrackerStore\n"
+                      "lock_store:\n  type: redis\n  url: localhost\n", encoding="utf-8")
+    launcher.check_topology(shared, {"SANIC_WORKERS": "2"}, rasa_processes=2)
+    with pytest.raises(launcher.LaunchError, match="SANIC_WORKERS inválido"):
+        launcher.check_topology(shipped, {"SANIC_WORKERS": "muitos"})
