@@ -19,7 +19,7 @@ from backend.config import Settings, load_settings
 from backend.db import Database
 from backend.errors import DeskError, InvalidToken, InvalidTransition, PermissionDenied
 from backend.links import Links
-from backend.models import Company, Contact, SlaRule
+from backend.models import Company, Contact, SlaRule, Ticket
 from backend.seed import seed
 from backend.serialize import contact_to_dict, ticket_to_dict
 
@@ -198,11 +198,7 @@ class ServiceDesk:
         canonical = self._verify_link(number, token, identity.PURPOSE_EVALUATE)
         with self.db.transaction() as s:
             ticket = ticket_rules.get_ticket(s, canonical)
-            requester = ticket.requester
-            if not requester.active:
-                raise PermissionDenied(
-                    "Quem abriu este acionamento não é mais contato ativo da empresa. "
-                    "Fale com a CSS pelo 0800 728 2323 ou pelo e-mail css.serpro@serpro.gov.br.")
+            requester = _active_requester(ticket)
             return ticket_to_dict(
                 ticket_rules.answer_evaluation(s, self.links, ticket, requester, score, comment, agrees, reason))
 
@@ -219,11 +215,7 @@ class ServiceDesk:
         canonical = self._verify_link(number, token, identity.PURPOSE_ANSWER)
         with self.db.transaction() as s:
             ticket = ticket_rules.get_ticket(s, canonical)
-            requester = ticket.requester
-            if not requester.active:
-                raise PermissionDenied(
-                    "Quem abriu este acionamento não é mais contato ativo da empresa. "
-                    "Fale com a CSS pelo 0800 728 2323 ou pelo e-mail css.serpro@serpro.gov.br.")
+            requester = _active_requester(ticket)
             unavailable = ticket_rules.answer_unavailable(ticket)
             if unavailable:
                 raise InvalidTransition(unavailable)
@@ -328,3 +320,12 @@ class ServiceDesk:
 
 
 __all__ = ["ServiceDesk"]
+
+
+def _active_requester(ticket: Ticket) -> Contact:
+    """A link acts as the ticket's requester, who must still be an active contact of the company."""
+    if not ticket.requester.active:
+        raise PermissionDenied(
+            "Quem abriu este acionamento não é mais contato ativo da empresa. "
+            "Fale com a CSS pelo 0800 728 2323 ou pelo e-mail css.serpro@serpro.gov.br.")
+    return ticket.requester
