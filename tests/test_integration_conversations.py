@@ -805,3 +805,22 @@ def test_hostile_text_in_a_form_is_stored_as_given(bot: Assistant) -> None:
     assert len(description) > 4000
     diff = changes(before, bot.snapshot())
     assert [t["number"] for t in diff["tickets"]["added"]] == [number.group()]
+
+
+def test_the_conversation_store_keeps_no_token_and_no_personal_data(bot: Assistant) -> None:
+    """After every conversation of this module (contacts added, listed and removed, tickets with descriptions, forms
+    cancelled, CPFs typed on their own...), the stored conversations hold no token and no full CPF, e-mail or phone
+    (contract §8); a form some test left open holds its values only sealed."""
+    import sqlite3
+
+    database = Path(bot.env["DATABASE_URL"].removeprefix("sqlite:///")).with_name("conversas.db")
+    with sqlite3.connect(database) as db:
+        stored = json.dumps(db.execute("SELECT sender_id, data FROM events").fetchall(), ensure_ascii=False)
+    assert len(stored) > 10_000 and any(chat.sender in stored for chat in bot.chats)
+    assert "eyJ" not in stored
+    people = [ANA, BRUNO, DIEGO]
+    values = [v for cpf, email in people for v in (cpf, re.sub(r"\D", "", cpf), email)]
+    values += [NEW_CONTACT[key] for key in ("typed_email", "email", "typed_cpf", "cpf", "typed_phone", "phone",
+                                            "typed_phone2", "phone2")]
+    for value in values:
+        assert value not in stored, f"{value!r} guardado na base de conversas"
