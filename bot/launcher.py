@@ -1,6 +1,7 @@
 """Run the whole assistant in the foreground: action server, Rasa server, the CSS page and the scheduled jobs.
 
 `python -m bot.launcher [--rasa-port 5005] [--actions-port 5055] [--web-port 8000]`
+`python -m bot.launcher --cluster` (`make cluster`): replicas behind nginx, same supervision — see bot/cluster.py.
 
 Each child runs in its own process group, so stopping it also stops anything it spawned. Before anything starts,
 the ports must be free and the model present (else one line and exit 1). Until every child is ready, a child that
