@@ -20,11 +20,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report clean
+.PHONY: help run cluster test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
 	@echo "make test  — roda todas as verificações"
+	@echo "make cluster — réplicas atrás do nginx (DATABASE_URL PostgreSQL, REDIS_URL; veja deploy/README.md)"
 	@echo "make shell — conversa no terminal (PERSONA=ana|bruno|carla|diego)"
 
 venv: $(VENV)/.installed
@@ -55,6 +56,10 @@ setup: db model
 
 run: setup
 	$(PY) -m bot.launcher
+
+# PostgreSQL (DATABASE_URL) and Redis (REDIS_URL) are yours to provide; the launcher migrates and seeds the database.
+cluster: env model
+	$(PY) -m bot.launcher --cluster
 
 shell: setup
 	ASSISTENTE_PERSONA=$(PERSONA) $(PY) -m bot.shell

@@ -131,3 +131,13 @@ def _development_persona_key(settings: Any) -> str | None:
     if not persona or not settings.is_development:
         return None
     return conversations.person_key(settings.secret, persona[2])
+
+
+def prepare() -> None:
+    """Create the conversation tables (Rasa's events and our owners) if missing: `make cluster` does it once before
+    its replicas start, since several replicas creating them at the same moment would race in PostgreSQL."""
+    PrivateTrackerStore().engine.dispose()
+
+
+if __name__ == "__main__":
+    prepare()

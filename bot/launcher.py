@@ -1,6 +1,7 @@
 """Run the whole assistant in the foreground: action server, Rasa server, the CSS page and the scheduled jobs.
 
 `python -m bot.launcher [--rasa-port 5005] [--actions-port 5055] [--web-port 8000]`
+`python -m bot.launcher --cluster` (`make cluster`): replicas behind nginx, same supervision — see bot/cluster.py.
 
 Each child runs in its own process group, so stopping it also stops anything it spawned. Before anything starts,
 the ports must be free and the model present (else one line and exit 1). Until every child is ready, a child that
@@ -73,6 +74,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rasa-port", type=int, default=5005)
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--web-port", type=int, default=8000)
+    parser.add_argument("--cluster", action="store_true",
+                        help="várias réplicas atrás do nginx (make cluster): PostgreSQL, Redis, RASA_REPLICAS...")
+    parser.add_argument("--rasa-replica-port", type=int, default=5010,
+                        help="com --cluster: porta da primeira réplica Rasa (as seguintes +1), em loopback")
+    parser.add_argument("--action-replica-port", type=int, default=5060,
+                        help="com --cluster: porta do primeiro servidor de ações (os seguintes +1), em loopback")
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -418,14 +425,21 @@ def supervise(services: Sequence[Service], now: float) -> None:
             say(f"{service.label} voltou a responder. / {service.label_en} is back.")
 
 
-def run(args: argparse.Namespace) -> int:
+def build_single(args: argparse.Namespace, model: Path) -> list[Service]:
+    """`make run`'s children: one of each, after the topology and port checks."""
+    services = build_services(args, model)
+    check_topology(PROJECT_ROOT / "endpoints.yml", child_environment(args.actions_port))
+    check_ports_free(services)
+    return services
+
+
+def run(args: argparse.Namespace, build: Callable[[Path], list[Service]] | None = None) -> int:
+    """Start what `build` returns (default: `make run`'s children), supervise it until a stop is asked, stop all."""
     stop = StopRequested()
     services: list[Service] = []
     try:
         model = find_model(args.model)
-        services = build_services(args, model)
-        check_topology(PROJECT_ROOT / "endpoints.yml", child_environment(args.actions_port))
-        check_ports_free(services)
+        services = build(model) if build is not None else build_single(args, model)
         say(f"Iniciando com o modelo / starting with model {model.name} ...")
         for service in services:
             start(service)
@@ -444,7 +458,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(parse_args(argv))
+    args = parse_args(argv)
+    if args.cluster:
+        from bot.cluster import run_cluster
+
+        return run_cluster(args)
+    return run(args)
 
 
 if __name__ == "__main__":
