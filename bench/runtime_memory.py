@@ -8,8 +8,8 @@ loopback ports over a fresh temporary SQLite database (migrated and seeded with 
 - in-memory: a temporary copy of endpoints.yml without `tracker_store:` (Rasa's InMemoryTrackerStore);
 - SQL: the shipped endpoints.yml (bot.conversation_store.PrivateTrackerStore, conversas.db beside the database).
 It times launcher start → first REST answer, reads the Rasa server's RSS (VmRSS of the `rasa run --enable-api`
-process and its descendants) once ready, then drives short signed-in conversations (a new sender each: "oi",
-"qual o horário de atendimento?", "obrigado") from a pool of threads, reading the RSS at every quarter. For the SQL
+process and its descendants) once ready, then drives short conversations (a new sender each, all signed in with
+one token of a seeded contact: "oi", "qual o horário de atendimento?", "obrigado") from a pool of threads, reading the RSS at every quarter. For the SQL
 store it then restarts the launcher over the same database, times the first answer again and checks that an
 earlier conversation is still in Rasa's tracker. The table is printed and written to --out.
 """
@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -291,7 +292,7 @@ def report(results: list[StoreFigures], args: argparse.Namespace, started: datet
              f"- load average (1 min) before / after: {loads[0]:.2f} / {loads[1]:.2f}",
              f"- {args.conversations:,} conversations of {len(MESSAGES)} messages, a new signed-in sender each, "
              f"{args.workers} client threads; MB = 2^20 bytes (VmRSS of the Rasa server process)",
-             f"- command: `{' '.join(['python', 'bench/runtime_memory.py', *sys.argv[1:]])}`"]
+             f"- command: `{shlex.join(['python', 'bench/runtime_memory.py', *sys.argv[1:]])}`"]
     if args.note:
         notes.append(f"- note: {args.note}")
     return "# Runtime: in-memory vs SQL tracker store\n\n" + "\n".join(notes) + "\n\n" + table(
