@@ -2,6 +2,7 @@
 
 `python -m bot.launcher [--rasa-port 5005] [--actions-port 5055] [--web-port 8000]`
 `python -m bot.launcher --cluster` (`make cluster`): replicas behind nginx, same supervision — see bot/cluster.py.
+(`--endpoints PATH` serves another endpoints file than the project's endpoints.yml, e.g. for bench/runtime_memory.py.)
 
 Each child runs in its own process group, so stopping it also stops anything it spawned. Before anything starts,
 the ports must be free and the model present (else one line and exit 1). Until every child is ready, a child that
@@ -33,6 +34,7 @@ from backend.config import parse_origins
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_MODEL = MODELS_DIR / "assistente.tar.gz"
+DEFAULT_ENDPOINTS = PROJECT_ROOT / "endpoints.yml"
 POLL_INTERVAL = 0.5
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -90,6 +92,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="modelo treinado (padrão: models/assistente.tar.gz ou o mais recente em models/)",
+    )
+    parser.add_argument(
+        "--endpoints",
+        type=Path,
+        default=DEFAULT_ENDPOINTS,
+        help="arquivo de endpoints do Rasa (padrão: endpoints.yml do projeto)",
     )
     parser.add_argument(
         "--ready-timeout",
@@ -163,7 +171,8 @@ def child_environment(actions_port: int) -> dict[str, str]:
     return env
 
 
-def rasa_server_command(python: str, model: Path, host: str, port: int, env: dict[str, str]) -> list[str]:
+def rasa_server_command(python: str, model: Path, host: str, port: int, env: dict[str, str],
+                        endpoints: Path = DEFAULT_ENDPOINTS) -> list[str]:
     """`rasa run` with its HTTP API closed by RASA_API_TOKEN and CORS limited to CORS_ORIGINS."""
     token = env.get("RASA_API_TOKEN", "")
     if not token:
@@ -173,7 +182,7 @@ def rasa_server_command(python: str, model: Path, host: str, port: int, env: dic
     command = [python, "-m", "rasa", "run", "--enable-api", "--auth-token", token,
                "--interface", host, "--port", str(port), "--model", str(model),
                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-               "--endpoints", str(PROJECT_ROOT / "endpoints.yml")]
+               "--endpoints", str(endpoints)]
     try:
         origins = parse_origins(env.get("CORS_ORIGINS", ""))
     except RuntimeError as error:
@@ -196,7 +205,9 @@ def build_services(args: argparse.Namespace, model: Path) -> list[Service]:
     shown = _display_host(args.host)
     actions_env = dict(env, SANIC_HOST="127.0.0.1")  # only Rasa talks to it
     rasa_env = dict(env, SANIC_REQUEST_MAX_SIZE=str(REQUEST_MAX_BYTES))
-    rasa_command = rasa_server_command(python, model, args.host, args.rasa_port, env)
+    if not args.endpoints.is_file():
+        raise LaunchError(f"Erro: arquivo não encontrado / Error: file not found: {args.endpoints}")
+    rasa_command = rasa_server_command(python, model, args.host, args.rasa_port, env, args.endpoints.resolve())
     token = env["RASA_API_TOKEN"]
     actions_base = f"http://127.0.0.1:{args.actions_port}"
     rasa_base = f"http://127.0.0.1:{args.rasa_port}"
@@ -428,7 +439,7 @@ def supervise(services: Sequence[Service], now: float) -> None:
 def build_single(args: argparse.Namespace, model: Path) -> list[Service]:
     """`make run`'s children: one of each, after the topology and port checks."""
     services = build_services(args, model)
-    check_topology(PROJECT_ROOT / "endpoints.yml", child_environment(args.actions_port))
+    check_topology(args.endpoints, child_environment(args.actions_port))
     check_ports_free(services)
     return services
 
