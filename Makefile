@@ -106,7 +106,7 @@ fallback-report: model
 bench-runtime: model
 	$(PY) bench/runtime_memory.py --model $(MODEL)
 
-integration: model env
+integration: model env postgres-check
 	$(PY) -m pytest -q -m integration tests
 
 # Browser-side packages the tests load from disk (the standard rasa-webchat widget), pinned by package-lock.json.

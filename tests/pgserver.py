@@ -208,6 +208,13 @@ class PostgresServer:
         name = make_url(url_or_name).database if "://" in url_or_name else url_or_name
         self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def refuse_connections(self, url: str, refused: bool) -> None:
+        """An outage of one database: new connections refused and open ones cut (or service back)."""
+        name = make_url(url).database
+        self._execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"false" if refused else "true"}')
+        if refused:
+            self._execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
     def template(self, name: str, build: Callable[[str], None]) -> str:
         """A template database built once by `build(url)` (e.g. migrations); returns its name.
 

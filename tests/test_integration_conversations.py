@@ -1,7 +1,8 @@
 """Whole conversations over HTTP against the real servers, checked against the backend with the staff CLI.
 
 `python -m bot.launcher` runs once for this module on free ports, in production mode (ASSISTENTE_ENV unset:
-no personas), over a fresh SQLite file migrated and seeded with `python -m backend`. Users are identified only
+no personas), over a fresh PostgreSQL database (the tests' own server, tests/pgserver.py) migrated and seeded with
+`python -m backend` — service desk and conversations alike; the other integration modules run on SQLite. Users are identified only
 by the signed token in each message's metadata (contract §2). After every conversation the backend must hold
 exactly what the user confirmed and nothing else.
 
@@ -177,14 +178,14 @@ class Chat:
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+def bot(tmp_path_factory: pytest.TempPathFactory, postgres_server: Any) -> Iterator[Assistant]:
     if not MODEL.is_file():
         pytest.fail(f"modelo não encontrado: {MODEL} — rode `make model` / no trained model", pytrace=False)
     tmp_path = tmp_path_factory.mktemp("conversations")
     env = dict(os.environ)
     for variable in ("ASSISTENTE_ENV", "ASSISTENTE_PERSONA", "SMTP_HOST"):
         env.pop(variable, None)  # production: no personas; mail stays in the outbox
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'conversations.db'}"
+    env["DATABASE_URL"] = postgres_server.create_database()
     env["ASSISTENTE_SECRET"] = SECRET
     rasa_port = free_port()
     setup = Assistant(tmp_path / "launcher.log", rasa_port, env)
@@ -811,11 +812,15 @@ def test_the_conversation_store_keeps_no_token_and_no_personal_data(bot: Assista
     """After every conversation of this module (contacts added, listed and removed, tickets with descriptions, forms
     cancelled, CPFs typed on their own...), the stored conversations hold no token and no full CPF, e-mail or phone
     (contract §8); a form some test left open holds its values only sealed."""
-    import sqlite3
+    from sqlalchemy import create_engine, text
 
-    database = Path(bot.env["DATABASE_URL"].removeprefix("sqlite:///")).with_name("conversas.db")
-    with sqlite3.connect(database) as db:
-        stored = json.dumps(db.execute("SELECT sender_id, data FROM events").fetchall(), ensure_ascii=False)
+    engine = create_engine(bot.env["DATABASE_URL"], future=True)  # conversations live beside the desk's tables
+    try:
+        with engine.connect() as connection:
+            stored = json.dumps([list(row) for row in connection.execute(text("SELECT sender_id, data FROM events"))],
+                                ensure_ascii=False)
+    finally:
+        engine.dispose()
     assert len(stored) > 10_000 and any(chat.sender in stored for chat in bot.chats)
     assert "eyJ" not in stored
     people = [ANA, BRUNO, DIEGO]
@@ -824,3 +829,24 @@ def test_the_conversation_store_keeps_no_token_and_no_personal_data(bot: Assista
                                             "typed_phone2", "phone2")]
     for value in values:
         assert value not in stored, f"{value!r} guardado na base de conversas"
+
+
+def test_a_database_outage_gets_the_channels_and_service_comes_back(bot: Assistant, postgres_server: Any) -> None:
+    """The database refuses every connection (desk and conversations): the user hears the 0800 and the e-mail
+    instead of silence; when it is back, the assistant serves again."""
+    import time
+
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    postgres_server.refuse_connections(bot.env["DATABASE_URL"], refused=True)
+    try:
+        chat.say("quero ver meus acionamentos")
+        assert "0800 728 2323" in chat.text and "css.serpro@serpro.gov.br" in chat.text, chat.log()
+    finally:
+        postgres_server.refuse_connections(bot.env["DATABASE_URL"], refused=False)
+    deadline = time.monotonic() + 60
+    while True:  # a pool may hold a connection the outage cut: it is discarded on first use
+        chat.say("quero ver meus acionamentos")
+        if "Qual deles" in chat.text or "Não encontrei acionamentos seus" in chat.text:  # read from the database
+            break
+        assert time.monotonic() < deadline, f"o serviço não voltou depois da queda do banco\n{chat.log()}"
+        time.sleep(2)
