@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run cluster test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report bench-runtime clean
+.PHONY: help run cluster test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report bench-runtime bench-load clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -105,6 +105,12 @@ fallback-report: model
 # server's memory, msg/s, a restart); ~20 min on 2 cores. Figures also go to bench/results/runtime_memory.md.
 bench-runtime: model
 	$(PY) bench/runtime_memory.py --model $(MODEL)
+
+# Not part of `make test`: ticket forms at 20 and 50 concurrent conversations, `make run`'s topology against
+# `make cluster` with 2 Rasa and 2 action replicas, over a throw-away PostgreSQL and redis-server (needs postgresql,
+# redis-server, nginx); ~15 min on 2 cores. Figures also go to bench/results/cluster_load.md.
+bench-load: model postgres-check
+	$(PY) bench/cluster_load.py --model $(MODEL)
 
 integration: model env postgres-check
 	$(PY) -m pytest -q -m integration tests

@@ -87,6 +87,8 @@ class Launcher:
     rasa_port: int = 0
     process: subprocess.Popen | None = None
     starts: int = 0
+    extra_args: tuple[str, ...] = ()  # more launcher options, e.g. --cluster and replica ports (bench/cluster_load.py)
+    ready_timeout: float = READY_TIMEOUT
 
     def start(self) -> float:
         """Start on fresh ports; seconds until the first REST answer (the launcher's ready line awaited too)."""
@@ -98,10 +100,10 @@ class Launcher:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot.launcher", "--model", str(self.model), "--endpoints", str(self.endpoints),
                  "--rasa-port", str(self.rasa_port), "--actions-port", str(actions_port),
-                 "--web-port", str(web_port), "--ready-timeout", str(READY_TIMEOUT)],
+                 "--web-port", str(web_port), "--ready-timeout", str(self.ready_timeout), *self.extra_args],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        deadline = began + READY_TIMEOUT
+        deadline = began + self.ready_timeout
         attempt = 0
         while True:
             self._check_running(log_path, deadline)
