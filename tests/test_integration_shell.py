@@ -70,9 +70,11 @@ def test_killing_the_shell_stops_what_it_started(tmp_path: Path) -> None:
     require_trained_model()
     process, master = start_shell(tmp_path)
     try:
-        read_until(master, process, "Digite /stop")  # the action server is up, rasa shell is loading
-        family = descendants(process.pid)
-        assert len(family) >= 2, family
+        read_until(master, process, "Digite /stop")  # the action server is up, rasa shell is being started
+        deadline = time.monotonic() + 30
+        while len(family := descendants(process.pid)) < 2:  # the action server and rasa shell
+            assert time.monotonic() < deadline, f"rasa shell não começou: {family}"
+            time.sleep(0.2)
         process.kill()
         process.wait(timeout=10)
         assert_all_gone(family)
