@@ -5,11 +5,12 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import current_contact, desk, safe
+from actions.common import current_contact, desk, safe, sign_in
+from actions.deadline import is_ticket_deadline_question, tell_ticket_deadline
 from backend.vocabulary import CALENDAR_24X7, PRIORITIES
 
 log = logging.getLogger(__name__)
@@ -91,13 +92,20 @@ def deadline_lines(rules: list[dict[str, Any]]) -> str:
 
 
 class ActionResponderFaq(Action):
-    """Says the FAQ answer; for deadlines, adds the ANS rules of the signed-in user's company."""
+    """Says the FAQ answer; for deadlines, adds the ANS rules of the signed-in user's company. A deadline question
+    about one of the user's tickets ("qual o prazo do SS-…?") gets that ticket's deadline instead."""
 
     def name(self) -> str:
         return "action_responder_faq"
 
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if is_ticket_deadline_question(tracker):
+            contact = current_contact(tracker)
+            if contact is None:
+                sign_in(dispatcher)
+                return [SlotSet("autenticado", False)]
+            return [SlotSet("autenticado", True), *tell_ticket_deadline(dispatcher, tracker, contact)]
         answer = selected_faq(tracker)
         if answer is None:
             dispatcher.utter_message(response="utter_nao_entendi")

@@ -23,6 +23,7 @@ from actions.common import (
     safe_validator,
     sign_in,
 )
+from actions.deadline import asks_deadline, deadline_note, tell_ticket_deadline
 from actions.faq import answered_question
 from actions.ticket_text import infer_category, is_detailed, parse_category, parse_impact, parse_yes_no
 from backend import numbering
@@ -179,7 +180,8 @@ class ActionAbrirAcionamento(ConfirmedSubmit):
 
 
 class ActionConsultarAcionamento(Action):
-    """With a number: its state in words; without: the user's recent tickets as buttons."""
+    """With a number: its state in words; without: the user's recent tickets as buttons. Asked for a deadline
+    ("quando vence o SS-…?"): that ticket's deadline, or every open ticket's."""
 
     def name(self) -> str:
         return "action_consultar_acionamento"
@@ -191,6 +193,8 @@ class ActionConsultarAcionamento(Action):
             sign_in(dispatcher)
             return [SlotSet("autenticado", False)]
         text = (tracker.latest_message or {}).get("text") or ""
+        if asks_deadline(text):
+            return [SlotSet("autenticado", True), *tell_ticket_deadline(dispatcher, tracker, contact)]
         number = latest_entity(tracker, "numero_acionamento") or numbering.parse_number(text)
         if number:
             try:
@@ -225,8 +229,7 @@ def describe_ticket(dispatcher: CollectingDispatcher, ticket: dict) -> None:
         situacao=ticket["status_label"],
         nivel=ticket["level"],
         prazo=br_datetime(ticket["due_at"]),
-        atraso=" — prazo vencido" if ticket["late"] else (
-            " — suspenso até a sua resposta" if ticket["sla_status"] == "pausado" else ""),
+        atraso=deadline_note(ticket),
         atualizado=br_datetime(ticket["updated_at"]),
     )
     if question:

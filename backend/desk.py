@@ -102,10 +102,12 @@ class ServiceDesk:
                 s, self.links, requester, service, category, description, impact, channel="telefone")
             return ticket_to_dict(ticket)
 
-    def tickets_for(self, contact_id: int, status: str | None = None, limit: int | None = None) -> list[Json]:
+    def tickets_for(self, contact_id: int, status: str | None = None, limit: int | None = None,
+                    open_only: bool = False) -> list[Json]:
         with self.db.transaction() as s:
             viewer = contact_rules.get_active_contact(s, contact_id)
-            return [ticket_to_dict(t) for t in ticket_rules.list_tickets(s, viewer=viewer, status=status, limit=limit)]
+            tickets = ticket_rules.list_tickets(s, viewer=viewer, status=status, limit=limit, open_only=open_only)
+            return [ticket_to_dict(t) for t in tickets]
 
     def ticket_for(self, contact_id: int, number: str) -> Json:
         with self.db.transaction() as s:

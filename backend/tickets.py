@@ -152,11 +152,15 @@ def list_tickets(
     company_id: int | None = None,
     status: str | None = None,
     limit: int | None = None,
+    open_only: bool = False,
 ) -> list[Ticket]:
-    """Tickets newest first: what a viewer may see, or (staff, viewer None) all or one company's."""
+    """Tickets newest first: what a viewer may see, or (staff, viewer None) all or one company's.
+    `open_only`: only tickets still being worked on, the nearest deadline first."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"Situação desconhecida: {status}. Opções: {', '.join(STATUSES)}.")
     query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    if open_only:
+        query = select(Ticket).where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.due_at, Ticket.id)
     if viewer is not None:
         query = query.where(Ticket.company_id == viewer.company_id)
         if "representante_legal" not in viewer.profiles:

@@ -687,6 +687,24 @@ def test_signed_out_deadline_question_gets_the_general_answer(bot: Assistant) ->
     assert_unchanged(bot, before, chat)
 
 
+def test_ana_asks_her_tickets_deadline_in_a_hurry(bot: Assistant, ana_ticket: str) -> None:
+    """Issue 11, point 4: the ticket's own deadline, by number, then "dele", then all open ones; the general
+    question keeps the general answer."""
+    before = bot.snapshot()
+    ticket = before["tickets"][ana_ticket]
+    due = format_br(datetime.fromisoformat(ticket["due_at"]))
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    chat.say(f"ate quando vcs tem pra atender o {ana_ticket}?")
+    chat.expect(f"O prazo (ANS) do acionamento {ana_ticket}", due, f"Situação: {ticket['status_label']}")
+    chat.say("e quando vence o prazo dele?")
+    chat.expect(f"O prazo (ANS) do acionamento {ana_ticket}", due)
+    chat.say("quais os prazos dos meus chamados em aberto?")
+    chat.expect("Seus acionamentos em aberto", f"{ana_ticket} · ")
+    chat.say("qual o prazo de atendimento da CSS em geral?")
+    chat.expect("acordo de nível de serviço", "Para a sua empresa")
+    assert_unchanged(bot, before, chat)
+
+
 # ---------------------------------------------------------------- 15. help, handoff, out of scope, misunderstanding
 
 
