@@ -13,6 +13,7 @@ from sqlalchemy import select
 from backend import contacts as contact_rules
 from backend import identity, numbering, outbox, scheduler
 from backend import tickets as ticket_rules
+from backend.vocabulary import CSS_EMAIL, CSS_PHONE
 from backend.catalogue import find_service, list_services
 from backend.clock import now_utc
 from backend.config import Settings, load_settings
@@ -329,5 +330,5 @@ def _active_requester(ticket: Ticket) -> Contact:
     if not ticket.requester.active:
         raise PermissionDenied(
             "Quem abriu este acionamento não é mais contato ativo da empresa. "
-            "Fale com a CSS pelo 0800 728 2323 ou pelo e-mail css.serpro@serpro.gov.br.")
+            f"Fale com a CSS pelo {CSS_PHONE} ou pelo e-mail {CSS_EMAIL}.")
     return ticket.requester

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backend import clock
+from backend.vocabulary import CSS_EMAIL, CSS_HELP_SITE, CSS_PHONE
 
-CSS_CHANNELS = (
-    "Central de Serviços Serpro (CSS) — atendimento 24x7 · 0800 728 2323 · "
-    "css.serpro@serpro.gov.br · centraldeajuda.serpro.gov.br"
-)
+CSS_CHANNELS = f"Central de Serviços Serpro (CSS) — atendimento 24x7 · {CSS_PHONE} · {CSS_EMAIL} · {CSS_HELP_SITE}"
 AUTOMATIC_NOTICE = "Esta é uma mensagem automática. Para falar com a CSS, use os canais acima."
 CLIENT_AREA = "cliente.serpro.gov.br"
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from backend.clock import BRASILIA
 from backend.errors import NotFound
 from backend.models import SlaRule
-from backend.vocabulary import CALENDAR_24X7, CALENDAR_BUSINESS, PRIORITIES
+from backend.vocabulary import CALENDAR_24X7, CALENDAR_BUSINESS, CSS_PHONE, PRIORITIES
 
 OPENING = time(8, 0)
 CLOSING = time(18, 0)
@@ -108,7 +108,7 @@ def find_rule(session: Session, company_id: int, service_id: int, priority: str)
         label = PRIORITIES.get(priority, priority)
         raise NotFound(
             f"Não encontrei um prazo de atendimento (ANS) para este serviço com prioridade {label}. "
-            "Por favor, fale com a Central de Serviços pelo 0800 728 2323."
+            f"Por favor, fale com a Central de Serviços pelo {CSS_PHONE}."
         )
     # False sorts before True: a rule naming the service wins, then one naming the company; id breaks ties.
     return min(candidates, key=lambda rule: (rule.service_id is None, rule.company_id is None, rule.id))

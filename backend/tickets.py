@@ -21,14 +21,17 @@ from backend.vocabulary import (
     OPEN_STATUSES,
     PRIORITIES,
     REOPEN_WINDOW_DAYS,
+    SCORE_MAX,
+    SCORE_MIN,
     STATUSES,
+    TEXT_MAX_CHARS,
     WAITING_STATUS,
 )
 
 NOT_FOUND = "Não encontrei esse acionamento entre os que você pode consultar. Confira o número (ex.: SS-2026-000123)."
 STAFF = "equipe CSS"
 SYSTEM = "CSS (automático)"
-MAX_TEXT = 10_000
+MAX_TEXT = TEXT_MAX_CHARS
 REOPEN_WINDOW = timedelta(days=REOPEN_WINDOW_DAYS)
 
 # Status each staff/user operation may start from (target status in the function).
@@ -302,8 +305,8 @@ def ensure_evaluable(ticket: Ticket) -> None:
 def evaluate(ticket: Ticket, author: Contact, score: int, comment: str | None, now: datetime | None = None) -> Ticket:
     """Score a resolved ticket from 1 to 5, once per solution."""
     ensure_evaluable(ticket)
-    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-        raise InvalidInput("A nota deve ser um número inteiro de 1 a 5.")
+    if not isinstance(score, int) or isinstance(score, bool) or not SCORE_MIN <= score <= SCORE_MAX:
+        raise InvalidInput(f"A nota deve ser um número inteiro de {SCORE_MIN} a {SCORE_MAX}.")
     note = clean_text(comment, "O comentário") if comment and comment.strip() else None
     now = now or now_utc()
     ticket.evaluation_score = score

@@ -92,6 +92,18 @@ EVENT_KINDS = (
     "reminded",
 )
 
+# The human channels of the CSS (seeds: 24x7 phone and e-mail), said by the chat, the page and the e-mails.
+CSS_PHONE = "0800 728 2323"
+CSS_EMAIL = "css.serpro@serpro.gov.br"
+CSS_HELP_SITE = "centraldeajuda.serpro.gov.br"
+
+# An evaluation's score (quality control): a whole number in this range.
+SCORE_MIN = 1
+SCORE_MAX = 5
+# Free texts (descriptions, complements, reasons, comments): the shortest that says something, the longest kept.
+TEXT_MIN_CHARS = 5
+TEXT_MAX_CHARS = 10_000
+
 # What one chat message may carry, wherever it comes in (the page's proxy, Rasa's REST and socket.io channels).
 MESSAGE_MAX_CHARS = 5000
 TOKEN_MAX_CHARS = 4096
