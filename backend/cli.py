@@ -72,11 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     contacts = sub.add_parser("contacts", help="company contacts").add_subparsers(dest="action", required=True)
     _json(contacts.add_parser("list", help="active contacts of a company")).add_argument("--cnpj", required=True)
 
-    talks = sub.add_parser("conversations", help="stored conversations (retention, LGPD erasure)")
-    talks = talks.add_subparsers(dest="action", required=True)
+    talks = sub.add_parser("conversations", help="stored conversations (retention, LGPD erasure)").add_subparsers(
+        dest="action", required=True)
     purge = _json(talks.add_parser("purge", help="delete conversations older than the retention period"))
     purge.add_argument("--older-than-days", type=_positive_int, help="default: CONVERSATION_RETENTION_DAYS (30)")
-    _json(talks.add_parser("erase", help="delete every conversation of one person")).add_argument("--cpf", required=True)
+    erase = _json(talks.add_parser("erase", help="delete every conversation of one person"))
+    erase.add_argument("--cpf", required=True)
 
     sub.add_parser("schedule", help="run the periodic jobs (ANS round every minute, conversation retention daily)")
 
@@ -218,7 +219,8 @@ def render_detail(ticket: dict[str, Any]) -> str:
         lines.append(f"  pergunta pendente (desde {ticket['paused_at']}): {ticket['pending_question']}")
     lines.append("  histórico:")
     for event in ticket["history"]:
-        change = f" {event['from_status'] or '-'} → {event['to_status']}" if event["from_status"] != event["to_status"] else ""
+        moved = event["from_status"] != event["to_status"]
+        change = f" {event['from_status'] or '-'} → {event['to_status']}" if moved else ""
         note = f": {' '.join((event['text'] or '').split())}" if event["text"] else ""
         lines.append(f"    {event['at']}  {event['kind']}{change} [{event['level']}] {event['actor']}{note}")
     return "\n".join(lines)

@@ -3,9 +3,9 @@ concurrent writers (threads or processes) queue up instead of failing. PostgreSQ
 `check_database` turns an unreachable database or an unusable URL into one Portuguese line."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-import re
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -46,7 +46,7 @@ def _make_sqlite_transactions_immediate(engine: Engine, wal: bool) -> None:
     # pysqlite's own BEGIN handling is lazy and deferred: two writers that both read first
     # then write deadlock. Taking the write lock at BEGIN makes them queue (SQLAlchemy recipe).
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -55,7 +55,7 @@ def _make_sqlite_transactions_immediate(engine: Engine, wal: bool) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from backend import contacts as contact_rules
 from backend import identity, numbering, outbox, scheduler
 from backend import tickets as ticket_rules
-from backend.vocabulary import CSS_EMAIL, CSS_PHONE
 from backend.catalogue import find_service, list_services
 from backend.clock import now_utc
 from backend.config import Settings, load_settings
@@ -21,8 +20,10 @@ from backend.db import Database
 from backend.errors import DeskError, InvalidToken, InvalidTransition, PermissionDenied
 from backend.links import Links
 from backend.models import Company, Contact, SlaRule, Ticket
+from backend.outbox import DeliveryReport, SmtpSettings
 from backend.seed import seed
 from backend.serialize import contact_to_dict, ticket_to_dict
+from backend.vocabulary import CSS_EMAIL, CSS_PHONE
 
 Json = dict[str, Any]
 
@@ -34,7 +35,7 @@ class ServiceDesk:
         self.links = Links(secret, public_base_url)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> "ServiceDesk":
+    def from_settings(cls, settings: Settings | None = None) -> ServiceDesk:
         settings = settings or load_settings()
         return cls(Database(settings.database_url), settings.secret, settings.public_base_url)
 
@@ -318,7 +319,7 @@ class ServiceDesk:
         with self.db.transaction() as s:
             return [outbox.message_to_dict(m) for m in outbox.list_messages(s, pending_only)]
 
-    def deliver(self, smtp: outbox.SmtpSettings) -> outbox.DeliveryReport:
+    def deliver(self, smtp: SmtpSettings) -> DeliveryReport:
         return outbox.deliver_pending(self.db, smtp)
 
 

@@ -23,7 +23,7 @@ PURPOSE_EVALUATE = "avaliar"
 PURPOSE_ANSWER = "responder"
 
 # Signature only: expiry is checked here against `now`, and iat/nbf must not depend on the real clock either.
-_DECODE_OPTIONS = {
+_DECODE_OPTIONS: Any = {
     "verify_signature": True,
     "verify_exp": False,
     "verify_iat": False,
@@ -89,7 +89,7 @@ def verify_token(secret: str, token: str | None, now: datetime | None = None) ->
     if not well_formed:
         raise InvalidToken("malformado", IDENTITY_MESSAGES["malformado"])
     expires_at = _check_expiry(payload, now, IDENTITY_MESSAGES)
-    return Identity(contact_id=int(sub), cpf=cpf, cnpj=cnpj, expires_at=expires_at)
+    return Identity(contact_id=int(str(sub)), cpf=cpf, cnpj=str(cnpj), expires_at=expires_at)
 
 
 def sign_link(
@@ -154,9 +154,10 @@ def _check_expiry(payload: dict[str, Any], now: datetime | None, messages: dict[
     exp, iat = payload.get("exp"), payload.get("iat")
     if not _is_timestamp(exp) or not _is_timestamp(iat):
         raise InvalidToken("malformado", messages["malformado"])
-    if _resolve_now(now).timestamp() >= exp:
+    expiry = float(exp)  # type: ignore[arg-type]  # checked by _is_timestamp
+    if _resolve_now(now).timestamp() >= expiry:
         raise InvalidToken("expirado", messages["expirado"])
-    return datetime.fromtimestamp(exp, tz=timezone.utc)
+    return datetime.fromtimestamp(expiry, tz=timezone.utc)
 
 
 def _is_timestamp(value: Any) -> bool:

@@ -11,8 +11,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from backend import conversations
 from backend.clock import now_utc

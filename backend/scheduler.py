@@ -13,8 +13,6 @@ already, because every transaction begins IMMEDIATE (backend/db.py).
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 

@@ -90,9 +90,9 @@ def seed(session: Session) -> dict[str, int]:
         services[code] = service
     session.flush()
 
-    for cnpj, code, priority, hours, calendar in SLA_RULES:
-        company_id = companies[cnpj].id if cnpj else None
-        service_id = services[code].id if code else None
+    for rule_cnpj, service_code, priority, hours, calendar in SLA_RULES:
+        company_id = companies[rule_cnpj].id if rule_cnpj else None
+        service_id = services[service_code].id if service_code else None
         exists = session.scalar(select(SlaRule).where(
             SlaRule.company_id.is_(None) if company_id is None else SlaRule.company_id == company_id,
             SlaRule.service_id.is_(None) if service_id is None else SlaRule.service_id == service_id,

@@ -6,7 +6,7 @@ Business hours are Monday to Friday, 08:00–18:00 Brasília time, except Brazil
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 
 import holidays
 from sqlalchemy import or_, select
@@ -147,10 +147,10 @@ def _business_time_between(start: datetime, end: datetime) -> timedelta:
     return total
 
 
-@lru_cache(maxsize=None)
+@cache
 def _national_holidays(year: int) -> frozenset[date]:
-    # Default category of holidays.Brazil = national public holidays only (no state or municipal ones).
-    return frozenset(holidays.Brazil(years=year).keys())
+    # Without a subdivision: national public holidays only (no state or municipal ones).
+    return frozenset(holidays.country_holidays("BR", years=year).keys())
 
 
 def _require_aware(moment: datetime) -> None:

@@ -56,7 +56,9 @@ def clean_text(text: str | None, what: str, minimum: int = 1) -> str:
     """User text stored as given (only outer blanks trimmed), within sane bounds."""
     text = (text or "").strip()
     if len(text) < minimum:
-        raise InvalidInput(f"{what} não pode ficar em branco." if minimum == 1 else f"{what} muito curto(a): escreva pelo menos {minimum} caracteres.")
+        if minimum == 1:
+            raise InvalidInput(f"{what} não pode ficar em branco.")
+        raise InvalidInput(f"{what} muito curto(a): escreva pelo menos {minimum} caracteres.")
     if len(text) > MAX_TEXT:
         raise InvalidInput(f"{what} muito longo(a): o limite é de {MAX_TEXT} caracteres.")
     return text
@@ -313,7 +315,8 @@ def evaluate(ticket: Ticket, author: Contact, score: int, comment: str | None, n
     ticket.evaluation_comment = note
     ticket.evaluated_at = now
     ticket.updated_at = now
-    _record(ticket, "evaluated", author.email, now, "resolvido", "resolvido", text=f"nota {score}" + (f": {note}" if note else ""))
+    text = f"nota {score}" + (f": {note}" if note else "")
+    _record(ticket, "evaluated", author.email, now, "resolvido", "resolvido", text=text)
     return ticket
 
 
@@ -450,7 +453,8 @@ def _move(
 ) -> datetime:
     if ticket.status not in _FROM[operation]:
         raise InvalidTransition(
-            f"Não é possível passar o acionamento {ticket.number} de '{STATUSES[ticket.status]}' para '{STATUSES[target]}'."
+            f"Não é possível passar o acionamento {ticket.number} de '{STATUSES[ticket.status]}' "
+            f"para '{STATUSES[target]}'."
         )
     now = now or now_utc()
     _record(ticket, kind, actor, now, ticket.status, target, text=text, level=level)
@@ -501,5 +505,6 @@ def _record(
     level: str | None = None,
 ) -> None:
     ticket.events.append(
-        TicketEvent(kind=kind, actor=actor, at=at, from_status=from_status, to_status=to_status, text=text, level=level or ticket.level)
+        TicketEvent(kind=kind, actor=actor, at=at, from_status=from_status, to_status=to_status, text=text,
+                    level=level or ticket.level)
     )

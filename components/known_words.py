@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -39,7 +39,7 @@ MAX_NAME_WORDS = 6
 WORD = re.compile(r"\w+")
 
 
-def words(text: str) -> List[str]:
+def words(text: str) -> list[str]:
     """Lower-case words without accents, as the vocabulary stores them."""
     folded = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(c for c in folded if not unicodedata.combining(c))
@@ -48,19 +48,19 @@ def words(text: str) -> List[str]:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class UnknownWordsFallback(GraphComponent, IntentClassifier):
-    def __init__(self, model_storage: ModelStorage, resource: Resource, vocabulary: Set[str]) -> None:
+    def __init__(self, model_storage: ModelStorage, resource: Resource, vocabulary: set[str]) -> None:
         self._model_storage = model_storage
         self._resource = resource
         self.vocabulary = vocabulary
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "UnknownWordsFallback":
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> UnknownWordsFallback:
         return cls(model_storage, resource, set())
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "UnknownWordsFallback":
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> UnknownWordsFallback:
         try:
             with model_storage.read_from(resource) as directory:
                 vocabulary = set(json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8")))
@@ -69,7 +69,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
         return cls(model_storage, resource, vocabulary)
 
     def train(self, training_data: TrainingData) -> Resource:
-        vocabulary: Set[str] = set()
+        vocabulary: set[str] = set()
         for example in training_data.training_examples:
             vocabulary.update(words(example.get(TEXT) or ""))
         self.vocabulary = vocabulary
@@ -77,7 +77,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
             (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(vocabulary)), encoding="utf-8")
         return self._resource
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             if self.is_unknown(message):
                 fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
@@ -88,7 +88,7 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
         return messages
 
     def is_unknown(self, message: Message) -> bool:
-        text: Optional[str] = message.get(TEXT)
+        text: str | None = message.get(TEXT)
         if not self.vocabulary or not text:
             return False
         found = {entity.get("entity") for entity in message.get(ENTITIES, [])}

@@ -9,7 +9,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "alembic: sqlalchemy.url is not set"
+    engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
