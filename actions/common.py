@@ -27,11 +27,14 @@ from backend.seed import PERSONAS
 log = logging.getLogger(__name__)
 _desk: ServiceDesk | None = None
 
+Contact = dict[str, Any]
+
 # Action bodies call the service desk synchronously (SQLAlchemy): they run in these threads, each with its own event
 # loop, so that one conversation's database call never stalls the action server's loop and every other conversation.
 ACTION_THREADS = 8
 _pool = ThreadPoolExecutor(max_workers=ACTION_THREADS, thread_name_prefix="action")
 _thread_state = threading.local()
+_desk_lock = threading.Lock()
 
 # Who spoke, per user message: the several actions of one turn (validation, ask, submit...) share one identity check.
 # The key holds the message id, so the next message is checked again (a revoked or expired token is refused then).
@@ -39,14 +42,14 @@ IDENTITY_CACHE_SIZE = 2048
 _identities: OrderedDict[tuple[str, str, str], Contact | None] = OrderedDict()
 _identities_lock = threading.Lock()
 
-Contact = dict[str, Any]
-
 
 def desk() -> ServiceDesk:
     """One ServiceDesk per action-server process, built from the environment on first use."""
     global _desk
     if _desk is None:
-        _desk = ServiceDesk.from_settings()
+        with _desk_lock:  # the first actions may arrive together, in several worker threads
+            if _desk is None:
+                _desk = ServiceDesk.from_settings()
     return _desk
 
 
