@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -61,8 +61,9 @@ def test_without_a_message_id_every_call_checks_the_token(plugged: ServiceDesk,
     assert spy.calls == ["identify", "identify"]
 
 
-class Blocking(Action):
-    """Waits (synchronously, like a database call) until the event loop has run something else meanwhile."""
+class Blocking:
+    """Waits (synchronously, like a database call) until the event loop has run something else meanwhile.
+    Not a rasa_sdk Action subclass: the action server would register it (tests/test_action_registry.py)."""
 
     def __init__(self, loop_ran: threading.Event) -> None:
         self.loop_ran = loop_ran
