@@ -102,8 +102,8 @@ fallback-report: model
 	$(PY) bench/fallback_threshold.py 2>/dev/null
 
 # Not part of `make test`: the assistant against a bare Rasa 3.6 bot (bench/baseline/, trained into bench/.cache/ on
-# first use) under the same load — per turn kind p50/p95/p99, msg/s, RSS, start time, as ratios; ~25 min on 2 cores
-# (`make bench BENCH_ARGS=--quick`: ~8 min, printed only). Figures also go to bench/results/bench.md.
+# first use) under the same load — per turn kind p50/p95/p99, msg/s, RSS, start time, as ratios; ~25-35 min on 2
+# idle cores (`make bench BENCH_ARGS=--quick`: shorter, printed only). Figures also go to bench/results/bench.md.
 BENCH_ARGS ?=
 bench: model env
 	$(PY) bench/bench.py --model $(MODEL) $(BENCH_ARGS)

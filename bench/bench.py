@@ -20,8 +20,9 @@ sender each round; client i starts at part i mod 3 so that every kind of turn is
 The baseline goes through the same turns with its own phrases: its action turns stand for the form and consult
 turns. Every turn is checked (the reply a form step needs); a wrong or missing reply is an error and ends that part.
 
---quick (development): 15 s per concurrency, 200 short conversations, 100 long-conversation turns; about 8 minutes.
-The full run (60 s per concurrency, 2,000 conversations, 200 turns) takes about 25 minutes on 2 cores.
+--quick (development): 15 s per concurrency, 200 short conversations, 100 long-conversation turns; it took 14 to 30
+minutes on the 2 shared cores at load averages of 6 to 13 (mostly the two starts). The full run (60 s per
+concurrency, 2,000 conversations, 200 turns) is estimated at 25–35 minutes on an idle 2-core machine (not yet timed).
 """
 from __future__ import annotations
 
