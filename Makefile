@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run cluster test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report bench-runtime bench-load clean
+.PHONY: help run cluster test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report bench bench-runtime bench-load clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -100,6 +100,13 @@ nlu-gate: model
 # Not part of `make test`: prints how each FallbackClassifier threshold treats the hold-out set and noise.
 fallback-report: model
 	$(PY) bench/fallback_threshold.py 2>/dev/null
+
+# Not part of `make test`: the assistant against a bare Rasa 3.6 bot (bench/baseline/, trained into bench/.cache/ on
+# first use) under the same load — per turn kind p50/p95/p99, msg/s, RSS, start time, as ratios; ~25-35 min on 2
+# idle cores (`make bench BENCH_ARGS=--quick`: shorter, printed only). Figures also go to bench/results/bench.md.
+BENCH_ARGS ?=
+bench: model env
+	$(PY) bench/bench.py --model $(MODEL) $(BENCH_ARGS)
 
 # Not part of `make test`: the launcher with the in-memory and with the SQL tracker store (start time, the Rasa
 # server's memory, msg/s, a restart); ~20 min on 2 cores. Figures also go to bench/results/runtime_memory.md.

@@ -1,9 +1,14 @@
 """What every action shares: the service desk, who is talking, and never crashing a conversation."""
 from __future__ import annotations
 
+import asyncio
+import copy
 import functools
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +29,27 @@ _desk: ServiceDesk | None = None
 
 Contact = dict[str, Any]
 
+# Action bodies call the service desk synchronously (SQLAlchemy): they run in these threads, each with its own event
+# loop, so that one conversation's database call never stalls the action server's loop and every other conversation.
+ACTION_THREADS = 8
+_pool = ThreadPoolExecutor(max_workers=ACTION_THREADS, thread_name_prefix="action")
+_thread_state = threading.local()
+_desk_lock = threading.Lock()
+
+# Who spoke, per user message: the several actions of one turn (validation, ask, submit...) share one identity check.
+# The key holds the message id, so the next message is checked again (a revoked or expired token is refused then).
+IDENTITY_CACHE_SIZE = 2048
+_identities: OrderedDict[tuple[str, str, str], Contact | None] = OrderedDict()
+_identities_lock = threading.Lock()
+
 
 def desk() -> ServiceDesk:
     """One ServiceDesk per action-server process, built from the environment on first use."""
     global _desk
     if _desk is None:
-        _desk = ServiceDesk.from_settings()
+        with _desk_lock:  # the first actions may arrive together, in several worker threads
+            if _desk is None:
+                _desk = ServiceDesk.from_settings()
     return _desk
 
 
@@ -37,16 +57,35 @@ def set_desk(service_desk: ServiceDesk | None) -> None:
     """Tests plug in their own (in-memory) service desk."""
     global _desk
     _desk = service_desk
+    with _identities_lock:
+        _identities.clear()
 
 
 def current_contact(tracker: Tracker) -> Contact | None:
-    """The contact behind the latest message: its signed token is verified on every call.
+    """The contact behind the latest message: its signed token is verified once per user message.
 
     In development only (ASSISTENTE_ENV=development), `rasa shell` may speak as a demo persona chosen by
     ASSISTENTE_PERSONA, since the shell cannot send metadata.
     """
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
-    token = metadata.get("token")
+    latest = tracker.latest_message or {}
+    token = (latest.get("metadata") or {}).get("token")
+    message_id = latest.get("message_id")
+    if not token or not message_id:  # nothing to share a check with: verify now
+        return _identify(token)
+    key = (tracker.sender_id, message_id, token)
+    with _identities_lock:
+        if key in _identities:
+            _identities.move_to_end(key)
+            return copy.deepcopy(_identities[key])
+    contact = _identify(token)
+    with _identities_lock:
+        _identities[key] = copy.deepcopy(contact)
+        while len(_identities) > IDENTITY_CACHE_SIZE:
+            _identities.popitem(last=False)
+    return contact
+
+
+def _identify(token: str | None) -> Contact | None:
     try:
         if token:
             return desk().identify(token)
@@ -76,23 +115,45 @@ def sign_in(dispatcher: CollectingDispatcher) -> None:
 Run = Callable[..., Awaitable[list[EventType]]]
 
 
+async def off_loop(run: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Await `run(*args)` in a worker thread, on that thread's own event loop (see ACTION_THREADS)."""
+    def in_thread() -> Any:
+        loop = getattr(_thread_state, "loop", None)
+        if loop is None:
+            loop = _thread_state.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(run(*args))
+
+    return await asyncio.get_running_loop().run_in_executor(_pool, in_thread)
+
+
+def _in_worker() -> bool:
+    return getattr(_thread_state, "loop", None) is not None
+
+
 def safe(run: Run) -> Run:
     """A backend refusal is told to the user in its own words; any other failure gets an apology with the
-    human channels and is logged — the conversation always goes on."""
+    human channels and is logged — the conversation always goes on. The body runs off the event loop."""
 
     @functools.wraps(run)
     async def wrapper(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        try:
-            return await run(self, dispatcher, tracker, domain)
-        except DeskError as error:
-            dispatcher.utter_message(text=error.message)
-            return []
-        except Exception:  # noqa: BLE001 — last line of defence for the conversation
-            log.exception("action %s failed", self.name())
-            dispatcher.utter_message(response="utter_erro_tecnico")
-            return []
+        if _in_worker():  # already off the loop: one action running another
+            return await _guarded(run, self, dispatcher, tracker, domain)
+        return await off_loop(_guarded, run, self, dispatcher, tracker, domain)
 
     return wrapper
+
+
+async def _guarded(run: Run, self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                   domain: dict) -> list[EventType]:
+    try:
+        return await run(self, dispatcher, tracker, domain)
+    except DeskError as error:
+        dispatcher.utter_message(text=error.message)
+        return []
+    except Exception:  # noqa: BLE001 — last line of defence for the conversation
+        log.exception("action %s failed", self.name())
+        dispatcher.utter_message(response="utter_erro_tecnico")
+        return []
 
 
 class ConfirmedSubmit(Action, ABC):
@@ -127,6 +188,12 @@ class FormValidator(FormValidationAction, ABC):
 
     @abstractmethod
     def name(self) -> str: ...
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        """The whole validation (extraction, `validate_<slot>`, required slots) runs off the event loop."""
+        if _in_worker():
+            return await super().run(dispatcher, tracker, domain)
+        return await off_loop(super().run, dispatcher, tracker, domain)
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
         candidates = tracker.slots_to_validate

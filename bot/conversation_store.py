@@ -27,9 +27,10 @@ from backend import conversations
 from backend.config import load_settings
 from backend.errors import InvalidToken
 from backend.identity import verify_token
-from bot import privacy
+from bot import action_response_check, privacy
 
 log = logging.getLogger(__name__)
+action_response_check.install()  # every Rasa server loads this module (endpoints.yml): see that module
 SENDER_MAX_LENGTH = 255  # Rasa's events.sender_id column
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend import numbering, validation
+from backend import ticket_numbers, validation
 from backend.errors import InvalidInput
 
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
@@ -37,7 +37,7 @@ def find_entities(text: str | None) -> list[Found]:
 
     for match in _EMAIL.finditer(text):
         add("email", match.group(), match.start(), match.end())
-    number = numbering.search_number(text)
+    number = ticket_numbers.search_number(text)
     if number:
         add("numero_acionamento", *number)
     for match in _FORMATTED_CPF.finditer(text):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -68,17 +69,30 @@ def _env(url: str) -> dict[str, str]:
     return env | {"DATABASE_URL": url, "ASSISTENTE_SECRET": TEST_SECRET}
 
 
-@pytest.fixture
-def cli(database: str, tmp_path, request) -> Cli:  # type: ignore[no-untyped-def]
-    """A clerk's terminal on a fresh database: a SQLite file, or an empty PostgreSQL database."""
-    if database == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cli.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database()  # dropped with the server
+def _migrated_and_seeded(url: str) -> Cli:
     runner = Cli(_env(url))
     assert runner.run("db", "upgrade").returncode == 0
     assert runner.json("seed") == {"companies": 2, "contacts": 4, "services": 7, "sla_rules": 11}
     return runner
+
+
+@pytest.fixture(scope="module")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated and seeded through the CLI; each test gets a copy (two processes less per test)."""
+    path = tmp_path_factory.mktemp("cli-template") / "cli.db"
+    _migrated_and_seeded(f"sqlite:///{path}")
+    assert not path.with_name("cli.db-wal").exists() or path.with_name("cli.db-wal").stat().st_size == 0
+    return path
+
+
+@pytest.fixture
+def cli(database: str, tmp_path, request) -> Cli:  # type: ignore[no-untyped-def]
+    """A clerk's terminal on a fresh database: a copy of the seeded SQLite file, or a new PostgreSQL database."""
+    if database == "sqlite":
+        path = tmp_path / "cli.db"
+        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), path)
+        return Cli(_env(f"sqlite:///{path}"))
+    return _migrated_and_seeded(request.getfixturevalue("postgres_server").create_database())  # dropped with it
 
 
 def test_seed_is_idempotent_and_if_empty_skips_a_used_database(cli: Cli) -> None:
