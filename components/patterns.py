@@ -16,6 +16,8 @@ _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
 _FORMATTED_CPF = re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-?\d{2}(?![\d.])")
 _DIGITS_11 = re.compile(r"(?<![\d.\-/])\d{11}(?![\d.\-/])")
 _PHONE = re.compile(r"(?:\+\s?55\s?)?\(?\b\d{2}\)?[\s.\-]?9?\s?\d{4}[\s.\-]?\d{4}\b")
+# Foreign contacts may give foreign numbers ("+1 202 555 0143"): a "+", a country code and digit groups.
+_INTERNATIONAL_PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.\-]?\(?\d{1,5}\)?){2,5}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,24 @@ def find_entities(text: str | None) -> list[Found]:
     for match in _PHONE.finditer(text):
         if _is_phone(match.group()):
             add("telefone", match.group().strip(), match.start(), match.end())
+    for match in _INTERNATIONAL_PHONE.finditer(text):
+        phone = _longest_valid_phone(match.group())
+        if phone:
+            add("telefone", phone, match.start(), match.start() + len(phone))
     return sorted(found, key=lambda f: f.start)
+
+
+def _longest_valid_phone(text: str) -> str | None:
+    """The longest valid phone at the start of the text, dropping trailing digit groups that belong to
+    something else ("+1 202 555 0143 12" -> "+1 202 555 0143")."""
+    while text:
+        if _is_phone(text):
+            return text
+        cut = re.search(r"[\s.\-(]*\d+\)?$", text)
+        if cut is None or cut.start() == 0:
+            return None
+        text = text[:cut.start()]
+    return None
 
 
 def _is_cpf(text: str) -> bool:

@@ -21,6 +21,11 @@ def found(text: str) -> list[tuple[str, str]]:
         ("tel (61) 99876-5432", [("telefone", "(61) 99876-5432")]),
         ("fixo 61 3411-2200", [("telefone", "61 3411-2200")]),
         ("ligue +55 61 99876-5432", [("telefone", "+55 61 99876-5432")]),
+        # A foreign contact's number, with its country code; trailing digits that make it invalid are left out.
+        ("tel +1 202 555 0143", [("telefone", "+1 202 555 0143")]),
+        ("+44 20 7946 0958, ok", [("telefone", "+44 20 7946 0958")]),
+        ("+1 202 555 0143 12", [("telefone", "+1 202 555 0143")]),
+        ("nota +5", []),
         ("e-mail Ana.Souza@exemplo.gov.br, ok?", [("email", "Ana.Souza@exemplo.gov.br")]),
         ("qual o status do ss2026000123?", [("numero_acionamento", "SS-2026-000123")]),
         ("SS 2026 000123", [("numero_acionamento", "SS-2026-000123")]),
@@ -47,3 +52,10 @@ def test_spans_point_at_the_value() -> None:
     text = "meu e-mail é joao@orgao.gov.br"
     (entity,) = find_entities(text)
     assert text[entity.start:entity.end] == "joao@orgao.gov.br"
+
+
+def test_foreign_and_brazilian_phones_in_one_line() -> None:
+    assert found("+351 912 345 678 ou (61) 99876-5432") == [
+        ("telefone", "+351 912 345 678"),
+        ("telefone", "(61) 99876-5432"),
+    ]
