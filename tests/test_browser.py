@@ -292,7 +292,7 @@ def test_widget_says_so_when_the_page_server_is_gone(driver: Any, desk: ServiceD
     server = web.make_server("127.0.0.1", 0, web.WebApp(desk, rasa.url, development=True), quiet=True)
     import threading
 
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     chat = Chat(driver, f"http://127.0.0.1:{server.server_address[1]}", WAIT)
     try:
         chat.load()

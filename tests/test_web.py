@@ -79,7 +79,7 @@ def post_form(url: str, fields: dict[str, str]) -> Reply:
 @contextmanager
 def serving(app: web.WebApp) -> Iterator[str]:
     server = web.make_server("127.0.0.1", 0, app, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -440,7 +440,7 @@ def test_server_log_never_shows_link_tokens(desk: ServiceDesk, rasa: FakeRasa, r
     url = desk.links.follow(resolved)
     app = web.WebApp(desk, rasa.url, development=True)
     server = web.make_server("127.0.0.1", 0, app, quiet=False)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
