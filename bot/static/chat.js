@@ -197,7 +197,7 @@
     if (!group) { return; }
     Array.prototype.forEach.call(group.children, function (element, position) {
       element.disabled = !!item.used;
-      var chosen = item.used && item.chosen === position;
+      var chosen = Boolean(item.used) && item.chosen === position; // toggle(x, undefined) would flip it
       element.classList.toggle("escolhido", chosen);
       if (chosen) { element.setAttribute("aria-pressed", "true"); } else { element.removeAttribute("aria-pressed"); }
     });
