@@ -812,6 +812,103 @@ def test_ana_opens_follows_and_reopens_a_ticket_in_the_browser(driver: Any, prod
     print(f"[benchmark] teste completo no navegador: {time.monotonic() - started:.1f} s")
 
 
+def tab_until(browser: Any, wanted: Callable[[dict[str, str]], bool], backwards: bool = False,
+              limit: int = 80) -> dict[str, str]:
+    """Press Tab (Shift+Tab) until the focused element is the wanted one; fails if the keyboard cannot reach it."""
+    from selenium.webdriver.common.keys import Keys
+
+    for _ in range(limit):
+        press(browser, Keys.TAB, modifier=Keys.SHIFT if backwards else None)
+        now = focused(browser)
+        if wanted(now):
+            return now
+    pytest.fail(f"o teclado não alcançou o elemento procurado em {limit} Tabs (foco em {focused(browser)})")
+
+
+def choose_by_keyboard(browser: Any, title: str) -> Callable[[], None]:
+    """From the message box, Shift+Tab back to the newest enabled answer button titled `title`, then Enter."""
+    from selenium.webdriver.common.keys import Keys
+
+    def do() -> None:
+        tab_until(browser, lambda f: f["tag"] == "button" and f["text"].startswith(title), backwards=True, limit=30)
+        press(browser, Keys.ENTER)
+    return do
+
+
+def test_keyboard_only_opens_a_ticket(driver: Any, product: Product) -> None:
+    """No mouse at all: from the first Tab of the page to the ticket's number."""
+    from selenium.webdriver.common.keys import Keys
+
+    chat = Chat(driver, product.base, TURN)
+    chat.load()
+    chat.wait(lambda _: chat.find("#identificacao").is_displayed(), WAIT, "seletor 'entrar como' não apareceu")
+    press(driver, Keys.TAB)
+    assert focused(driver)["text"] == "Ir para o conteúdo 1", "o primeiro Tab vai ao atalho para o conteúdo"
+    tab_until(driver, lambda f: f["id"] == "persona")
+    press(driver, Keys.ARROW_DOWN)  # the first persona: Ana Souza
+    chat.wait(lambda _: "Ana Souza" in chat.find("#quem").text, WAIT, "o teclado não trocou a persona")
+    tab_until(driver, lambda f: f["id"] == "abrir-chat-texto")
+    chat.answer_after(lambda: press(driver, Keys.ENTER), expect="Olá! Eu sou o Assistente Serpro")
+    assert focused(driver)["id"] == "entrada", "ao abrir, o foco vai para a caixa de mensagem"
+
+    chat.answer_after(lambda: press(driver, "quero abrir um acionamento", Keys.ENTER), expect="Para qual serviço")
+    chat.answer_after(choose_by_keyboard(driver, "Datavalid"), expect="tipo do acionamento")
+    chat.answer_after(choose_by_keyboard(driver, "Problema"), expect="impacto")
+    chat.answer_after(choose_by_keyboard(driver, "Médio"), expect="Descreva")
+    description = "O Datavalid devolve tempo esgotado em metade das consultas desde as 10h, só pelo teclado."
+    chat.answer_after(lambda: press(driver, description, Keys.ENTER), expect="Posso registrar?")
+    done = chat.answer_after(choose_by_keyboard(driver, "Sim"))
+    number = NUMBER.search(" ".join(b["text"] for b in done))
+    assert number, f"sem número de acionamento\n{chat.transcript()}"
+    ticket = product.cli("tickets", "show", number.group())
+    assert (ticket["requester_email"], ticket["service"], ticket["description"]) == (
+        "ana.souza@exemplo.gov.br", "Datavalid", description)
+
+
+def tracker_rows(product: Product, sender: str) -> tuple[int, int]:
+    """(events, owner rows) the real tracker database holds for one conversation."""
+    from sqlalchemy import text
+
+    from backend.config import conversations_url
+    from backend.conversations import conversations_engine
+
+    engine = conversations_engine(conversations_url(product.env["DATABASE_URL"]))
+    try:
+        with engine.connect() as connection:
+            events = connection.scalar(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender})
+            owners = connection.scalar(
+                text("SELECT count(*) FROM conversation_owners WHERE sender_id = :s"), {"s": sender})
+    finally:
+        engine.dispose()
+    return events, owners
+
+
+def test_erasing_a_conversation_leaves_nothing_of_it_in_the_tracker_database(driver: Any, product: Product) -> None:
+    chat = Chat(driver, product.base, TURN)
+    chat.load()
+    chat.answer_after(chat.open_panel, expect="Olá! Eu sou o Assistente Serpro")
+    chat.sign_in_as("ana", "Ana Souza")
+    chat.answer_after(chat.type("718.426.305-71"))  # a CPF typed on its own
+    chat.answer_after(chat.type("quero abrir um acionamento"), expect="Para qual serviço")
+    shown = " ".join(b["text"] for b in chat.bubbles())
+    assert "xxx.426.305-xx" in shown and "718.426.305-71" not in shown, chat.transcript()
+    sender = driver.execute_script("return JSON.parse(sessionStorage.getItem('assistente-serpro-conversa')).sender")
+    events, owners = tracker_rows(product, sender)
+    assert events > 0 and owners == 1, (events, owners)
+
+    chat.find("#apagar-conversa").click()
+    chat.wait(lambda _: chat.find("#confirmar-apagar").is_displayed(), WAIT, "sem confirmação")
+    chat.find("#confirmar-apagar-sim").click()
+    chat.wait(lambda _: "apagada" in chat.find("#situacao-apagar").text, WAIT, "a conversa não foi apagada")
+
+    assert tracker_rows(product, sender) == (0, 0), "sobrou algo da conversa apagada no banco de conversas"
+    chat.wait(lambda _: [b["kind"] for b in chat.bubbles()] == ["bot"] and chat.idle(), TURN, "sem nova saudação")
+    assert "Olá! Eu sou o Assistente Serpro" in chat.bubbles()[0]["text"]
+    new_sender = driver.execute_script(
+        "return JSON.parse(sessionStorage.getItem('assistente-serpro-conversa')).sender")
+    assert new_sender != sender and tracker_rows(product, sender) == (0, 0)
+
+
 # ---------------------------------------------------------------- an integrator's page with the standard widget
 
 WEBCHAT = PROJECT_ROOT / "tests" / "npm" / "node_modules" / "rasa-webchat" / "lib" / "index.js"
