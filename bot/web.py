@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import signal
 import socket
@@ -678,7 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = make_server(args.host, args.port, app, args.quiet)
     except OSError as error:
         print(
-            f"Erro: não foi possível abrir a porta {args.port} ({error.strerror}). / "
+            f"Erro: não foi possível abrir a porta {args.port} ({os.strerror(error.errno or 0)}). / "
             f"Error: cannot listen on port {args.port}.",
             file=sys.stderr,
         )
