@@ -846,7 +846,9 @@ def test_keyboard_only_opens_a_ticket(driver: Any, product: Product) -> None:
     assert focused(driver)["text"] == "Ir para o conteúdo 1", "o primeiro Tab vai ao atalho para o conteúdo"
     tab_until(driver, lambda f: f["id"] == "persona")
     press(driver, Keys.ARROW_DOWN)  # the first persona: Ana Souza
-    chat.wait(lambda _: "Ana Souza" in chat.find("#quem").text, WAIT, "o teclado não trocou a persona")
+    # The panel is still closed: read the text content (Selenium's .text is only what is on screen).
+    chat.wait(lambda _: "Ana Souza" in chat.find("#quem").get_attribute("textContent"), WAIT,
+              "o teclado não trocou a persona")
     tab_until(driver, lambda f: f["id"] == "abrir-chat-texto")
     chat.answer_after(lambda: press(driver, Keys.ENTER), expect="Olá! Eu sou o Assistente Serpro")
     assert focused(driver)["id"] == "entrada", "ao abrir, o foco vai para a caixa de mensagem"
