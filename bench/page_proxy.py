@@ -1,6 +1,6 @@
 """What the page's proxy adds to each chat message: `POST /api/mensagem` through bot.web vs straight to "Rasa".
 
-usage: .venv/bin/python bench/page_proxy.py [--messages 1000] [--concurrency 8]
+usage: .venv/bin/python bench/page_proxy.py [--messages 1000] [--concurrency 8] [--page-root DIR]
 
 Not a test (not part of `make test`): it prints figures. So that only the proxy is measured, "Rasa" is a stand-in
 that answers at once with a typical reply (a greeting with three buttons) on `/webhooks/rest/webhook`; the page
@@ -8,7 +8,8 @@ server is the real one, started as production starts it (`python -m bot.web --qu
 temporary SQLite database). The same messages (signed in: a real identity token in the body) are sent first
 straight to the stand-in, then through the page, one at a time over fresh connections like the browser's fetch,
 and the latency percentiles are compared; then the same again from `--concurrency` clients at once.
-The target (issue 14) is under 10 ms added per message.
+The target (issue 14) is under 10 ms added per message. `--page-root` runs the page server of another checkout
+(e.g. `git worktree add /tmp/antes <commit>`) under the same conditions, to compare two versions on a busy machine.
 """
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--page-root", type=Path, default=ROOT, help="checkout whose bot.web is measured")
     args = parser.parse_args()
 
     rasa_port, page_port = free_port(), free_port()
@@ -112,7 +114,7 @@ def main() -> int:
         token = subprocess.run([sys.executable, "-m", "backend", "token", "--cpf", "234.567.891-73"], cwd=ROOT,
                                env=env, check=True, capture_output=True, text=True).stdout.strip()
         page = subprocess.Popen([sys.executable, "-m", "bot.web", "--port", str(page_port), "--rasa-port",
-                                 str(rasa_port), "--quiet"], cwd=ROOT, env=env,
+                                 str(rasa_port), "--quiet"], cwd=args.page_root, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_until_up(f"http://127.0.0.1:{page_port}/healthz")
@@ -125,8 +127,9 @@ def main() -> int:
                            .encode("utf-8") for n in range(args.messages)]
             run(direct_url, rasa_bodies[:50], 1)  # warm up both paths
             run(page_url, page_bodies[:50], 1)
-            print(f"bench/page_proxy.py — {args.messages} mensagens, Python {platform.python_version()}, "
-                  f"{os.cpu_count()} CPUs (latência por mensagem, ms)\n")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"bench/page_proxy.py — {args.messages} mensagens, página de {args.page_root}, Python "
+                  f"{platform.python_version()}, {os.cpu_count()} CPUs, carga {load} (latência por mensagem, ms)\n")
             print(f"{'clientes':>8} | {'caminho':<22} | {'mediana':>7} | {'p95':>7} | {'p99':>7} | {'msg/s':>7}")
             print("-" * 74)
             for concurrency in (1, args.concurrency):
