@@ -1,8 +1,10 @@
-"""Server-rendered pages of the e-mail links: the ticket follow-up form and the quality-control form.
+"""Server-rendered pages: the e-mail links' forms (follow-up, quality control, answer) and the Acessibilidade and
+Privacidade pages.
 
 Every value that comes from the database, the link or the user goes through `esc()` (html.escape, quotes
-included) before it reaches the markup; the markup itself is fixed text. No scripts: the pages work with
-JavaScript off and under the server's Content-Security-Policy.
+included) before it reaches the markup; the markup itself is fixed text. No scripts in the link forms: they work with
+JavaScript off and under the server's Content-Security-Policy (the two information pages load only the
+high-contrast switch, acessibilidade.js).
 """
 from __future__ import annotations
 
@@ -43,7 +45,10 @@ def paragraphs(text: str | None) -> str:
     return f'<p class="texto-livre">{esc(text)}</p>'
 
 
-def layout(title: str, body: str) -> str:
+def layout(title: str, body: str, scripts: bool = False) -> str:
+    """A page of the site: the eMAG bar, the header with the menu, `body` in <main>, the footer. `scripts` adds
+    the high-contrast switch (acessibilidade.js); the e-mail link forms run without any script."""
+    script = '\n  <script src="/acessibilidade.js"></script>' if scripts else ""
     return f"""<!doctype html>
 <html lang="pt-BR">
 <head>
@@ -51,17 +56,20 @@ def layout(title: str, body: str) -> str:
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="referrer" content="no-referrer">
   <title>{esc(title)} — Central de Serviços Serpro</title>
-  <link rel="stylesheet" href="/style.css">
+  <link rel="stylesheet" href="/style.css">{script}
 </head>
 <body class="pagina-link">
-  <a class="pular" href="#conteudo">Pular para o conteúdo</a>
+  {access_bar(contrast_switch=scripts)}
   <header class="topo">
-    <div class="conteudo">
-      <p class="marca">Serpro</p>
-      <p class="titulo-site"><a href="/">Central de Serviços Serpro</a></p>
+    <div class="conteudo topo-linha">
+      <div>
+        <p class="marca">Serpro</p>
+        <p class="titulo-site"><a href="/">Central de Serviços Serpro</a></p>
+      </div>
+      {menu()}
     </div>
   </header>
-  <main id="conteudo" class="conteudo estreito">
+  <main id="conteudo" class="conteudo estreito" tabindex="-1">
 {body}
   </main>
   {footer()}
@@ -70,12 +78,43 @@ def layout(title: str, body: str) -> str:
 """
 
 
+def access_bar(contrast_switch: bool) -> str:
+    """The eMAG accessibility bar: shortcuts with access keys (Alt+1 content, Alt+2 menu, Alt+4 footer; no Alt+3
+    because the site has no search), the accessibility page and, where scripts run, the high-contrast switch.
+    The same markup is in static/index.html."""
+    switch = ('\n        <li><button type="button" id="alto-contraste" class="alternar-contraste" aria-pressed="false">'
+              'Alto contraste</button></li>') if contrast_switch else ""
+    return f"""<nav class="barra-acessibilidade" aria-label="Atalhos de acessibilidade">
+    <div class="conteudo barra-linha">
+      <ul class="atalhos">
+        <li><a href="#conteudo" accesskey="1">Ir para o conteúdo <span class="tecla">1</span></a></li>
+        <li><a href="#menu" accesskey="2">Ir para o menu <span class="tecla">2</span></a></li>
+        <li><a href="#rodape" accesskey="4">Ir para o rodapé <span class="tecla">4</span></a></li>
+      </ul>
+      <ul class="atalhos">
+        <li><a href="/acessibilidade">Acessibilidade</a></li>{switch}
+      </ul>
+    </div>
+  </nav>"""
+
+
+def menu() -> str:
+    return """<nav id="menu" class="menu" aria-label="Menu principal" tabindex="-1">
+        <ul>
+          <li><a href="/">Início</a></li>
+          <li><a href="/acessibilidade">Acessibilidade</a></li>
+          <li><a href="/privacidade">Privacidade</a></li>
+        </ul>
+      </nav>"""
+
+
 def footer() -> str:
-    return f"""<footer class="rodape">
+    return f"""<footer id="rodape" class="rodape" tabindex="-1">
     <div class="conteudo">
       <p>Central de Serviços Serpro (CSS) — atendimento 24x7 (24 horas por dia, 7 dias por semana)</p>
       <p>Telefone <a href="tel:08007282323">{PHONE}</a> · E-mail <a href="mailto:{EMAIL}">{EMAIL}</a>
          · Central de Ajuda <a href="https://{HELP_CENTER}" rel="noopener noreferrer">{HELP_CENTER}</a></p>
+      <p><a href="/acessibilidade">Acessibilidade</a> · <a href="/privacidade">Privacidade</a></p>
     </div>
   </footer>"""
 
@@ -309,3 +348,81 @@ def evaluation_unavailable(ticket: Mapping[str, Any], message: str, follow_url: 
     {summary(ticket)}
     <p><a href="{esc(follow_url)}">Acompanhar o acionamento</a></p>
     {channels_box()}""")
+
+
+# --- information pages ------------------------------------------------------------------------------
+
+
+def accessibility() -> str:
+    """The accessibility statement (eMAG 3.1): conformance, shortcuts, contrast, zoom, how to report a barrier."""
+    return layout("Acessibilidade", f"""    <h1>Acessibilidade</h1>
+    <p>Esta página e o Assistente Serpro seguem o <strong>eMAG 3.1</strong> (Modelo de Acessibilidade em Governo
+    Eletrônico) e buscam conformidade com as <strong>WCAG 2.1, nível AA</strong>.</p>
+    <h2>Como verificamos</h2>
+    <ul>
+      <li>A cada mudança, um teste automático abre a página em um navegador e verifica, com a ferramenta axe-core,
+      as regras WCAG 2.0 e 2.1 dos níveis A e AA: a página, o chat fechado e aberto, a saudação, as respostas com
+      botões, respostas longas, o aviso de falta de resposta, o seletor "entrar como", os formulários dos links
+      enviados por e-mail e suas páginas de erro. Nenhuma violação é aceita.</li>
+      <li>O mesmo teste abre um acionamento usando apenas o teclado, e usa o chat com zoom de 200 % e em uma
+      tela de 320 pixels de largura, sem rolagem horizontal.</li>
+      <li>Testes automáticos não encontram todas as barreiras. Se você encontrar uma, conte para nós (veja abaixo).</li>
+    </ul>
+    <h2>Teclas de atalho</h2>
+    <table class="historico atalhos-tabela">
+      <caption>Atalhos da barra de acessibilidade</caption>
+      <thead><tr><th scope="col">Atalho</th><th scope="col">Leva para</th></tr></thead>
+      <tbody>
+        <tr><td><kbd>Alt</kbd> + <kbd>1</kbd></td><td>o conteúdo da página</td></tr>
+        <tr><td><kbd>Alt</kbd> + <kbd>2</kbd></td><td>o menu principal</td></tr>
+        <tr><td><kbd>Alt</kbd> + <kbd>4</kbd></td><td>o rodapé, com os telefones e e-mails da CSS</td></tr>
+      </tbody>
+    </table>
+    <p>No Firefox, use <kbd>Alt</kbd> + <kbd>Shift</kbd> + número; no macOS, <kbd>Control</kbd> + <kbd>Option</kbd>
+    + número. Não há <kbd>Alt</kbd> + <kbd>3</kbd> (busca) porque o site não tem busca.</p>
+    <p>No chat: <kbd>Enter</kbd> envia a mensagem, <kbd>Shift</kbd> + <kbd>Enter</kbd> quebra a linha e
+    <kbd>Esc</kbd> fecha o chat. Os botões de resposta são alcançados com <kbd>Tab</kbd>.</p>
+    <h2>Alto contraste e tamanho do texto</h2>
+    <p>O botão "Alto contraste", na barra do topo, troca as cores da página e do chat por texto claro sobre fundo
+    escuro. A escolha fica guardada neste navegador. Para aumentar ou diminuir o texto, use o zoom do navegador:
+    <kbd>Ctrl</kbd> + <kbd>+</kbd> e <kbd>Ctrl</kbd> + <kbd>-</kbd>.</p>
+    <h2>Relatar uma barreira de acessibilidade</h2>
+    <p>Fale com a Central de Serviços Serpro, que atende 24x7, pelo telefone
+    <a href="tel:08007282323">{PHONE}</a> ou pelo e-mail <a href="mailto:{EMAIL}">{EMAIL}</a>. Diga em que página
+    estava, o que tentou fazer e, se puder, o navegador e a tecnologia assistiva que usa.</p>""", scripts=True)
+
+
+def privacy(retention_days: int) -> str:
+    """What the chat keeps about people, for how long and why (LGPD, Lei nº 13.709/2018)."""
+    days = f"{retention_days} dia" + ("" if retention_days == 1 else "s")
+    return layout("Privacidade", f"""    <h1>Privacidade no Assistente Serpro</h1>
+    <p>Como o chat desta página trata os seus dados pessoais, conforme a Lei Geral de Proteção de Dados Pessoais
+    (LGPD, Lei nº 13.709/2018).</p>
+    <h2>O que a conversa guarda</h2>
+    <ul>
+      <li>As mensagens da conversa: o que você escreveu e as respostas do assistente, ligadas a um código
+      aleatório da conversa criado pelo seu navegador.</li>
+      <li>CPF, e-mail e telefone que você digitar ficam cifrados só enquanto o formulário que precisa deles está em
+      andamento; depois, ficam guardados apenas mascarados (o CPF como xxx.456.789-xx). O chat nunca mostra de volta
+      um CPF completo.</li>
+      <li>Quem você é fica registrado apenas como um código calculado a partir do CPF, que não permite descobrir o
+      CPF: ele serve para atender um pedido de exclusão das suas conversas.</li>
+      <li>A identificação da Área do Cliente é conferida a cada mensagem e nunca é guardada.</li>
+    </ul>
+    <h2>Por quanto tempo</h2>
+    <p>A conversa é apagada automaticamente <strong>{esc(days)}</strong> depois da última mensagem.</p>
+    <h2>Para quê</h2>
+    <p>Para atender você: registrar e acompanhar acionamentos, gerenciar os contatos da sua empresa e continuar a
+    conversa se a página for recarregada ou o serviço for reiniciado.</p>
+    <h2>No seu navegador</h2>
+    <p>A conversa também fica na memória desta aba do navegador e some quando a aba é fechada. A preferência de
+    alto contraste fica guardada no navegador.</p>
+    <h2>Seus direitos</h2>
+    <ul>
+      <li><strong>Apagar esta conversa</strong>: no chat, o botão "Apagar esta conversa" apaga a conversa do
+      servidor e desta página, depois de uma confirmação. Os acionamentos registrados continuam no sistema de
+      atendimento da CSS: apagar a conversa não apaga acionamentos.</li>
+      <li>Para pedir a exclusão de todas as suas conversas ou informações sobre os seus dados, fale com a Central
+      de Serviços Serpro, 24x7: telefone <a href="tel:08007282323">{PHONE}</a> ou e-mail
+      <a href="mailto:{EMAIL}">{EMAIL}</a>.</li>
+    </ul>""", scripts=True)

@@ -1,10 +1,13 @@
-"""The Central de Serviços Serpro web page and its small server (standard library only).
+"""The Central de Serviços Serpro web page and its small server (aiohttp).
 
 `python -m bot.web --port 8000 --rasa-port 5005` serves, on one origin:
 
     GET  /                      the CSS page with the chat widget (bot/static/)
+    GET  /acessibilidade        the accessibility statement (eMAG, shortcuts, how to report a barrier)
+    GET  /privacidade           what the chat keeps, for how long and why (LGPD)
     GET  /healthz               readiness probe for the launcher
     POST /api/mensagem          the widget's messages, forwarded to Rasa's REST channel
+    POST /api/apagar            "Apagar esta conversa": erases the browser's conversation from the tracker store
     GET  /api/personas          demo personas for "entrar como"      (development only; 404 in production)
     POST /api/entrar            an identity token for a demo persona  (development only; 404 in production)
     GET  /acionamentos/<N>?t=   the ticket follow-up form linked from the e-mails
@@ -16,26 +19,36 @@ With SMTP_HOST set it also delivers the e-mail outbox in the background.
 Why a proxy to the REST channel rather than socket.io in the browser: one request is one answer, so a missing or
 empty answer is seen and told to the user; there is no socket.io session persistence to lose replies; the page
 talks only to its own origin (no CORS, strict Content-Security-Policy). See README "The CSS page".
+
+The service desk and the conversation store are synchronous (SQLAlchemy): their calls run in worker threads
+(`asyncio.to_thread`) so a slow database never stalls the event loop that relays the chat.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import os
 import re
+import signal
+import socket
 import sys
 import threading
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from backend import identity, outbox
-from backend.config import Settings, load_settings
+import aiohttp
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from sqlalchemy.engine import Engine
+
+from backend import conversations, identity, outbox
+from backend.config import DEFAULT_RETENTION_DAYS, Settings, load_settings
 from backend.desk import ServiceDesk
 from backend.errors import DeskError, InvalidInput, InvalidToken, InvalidTransition, NotFound, PermissionDenied
 from backend.seed import COMPANIES, PERSONAS
@@ -49,15 +62,18 @@ DEFAULT_PORT = 8000
 DEFAULT_RASA_PORT = 5005
 DEFAULT_REPLY_TIMEOUT = 60.0  # seconds for one answer of the assistant (actions may be slow under load)
 DEFAULT_OUTBOX_INTERVAL = 15.0
+KEEPALIVE_S = 10.0  # idle connections to Rasa are closed after this (Rasa: 120 s, nginx: 75 s)
 
 # Only these files are published; nothing else in the folder (or outside it) can be asked for.
 STATIC_FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/chat.js": ("chat.js", "text/javascript; charset=utf-8"),
+    "/acessibilidade.js": ("acessibilidade.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
     "/favicon.svg": ("favicon.svg", "image/svg+xml"),
 }
+RETENTION_MARK = "{{DIAS_RETENCAO}}"  # in index.html: the LGPD notice states CONVERSATION_RETENTION_DAYS
 SECURITY_HEADERS = {
     # No inline script or style anywhere: even markup that slipped into the page could not run.
     "Content-Security-Policy": (
@@ -70,7 +86,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-LINK_PATH = re.compile(r"^/(acionamentos|avaliacao|resposta)/([A-Za-z0-9-]{1,40})/?$")
+SERVER_NAME = "AssistenteSerpro"  # no Python or aiohttp version in the Server header
+NUMBER = r"{number:[A-Za-z0-9-]{1,40}}"
 SENDER = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 MAX_BODY = 64 * 1024
 MAX_MESSAGE = MESSAGE_MAX_CHARS
@@ -84,6 +101,10 @@ SLOW_REPLY = (
     "Estou demorando mais do que deveria para responder. Tente de novo em instantes ou fale com a Central de "
     "Serviços Serpro, que atende 24x7: telefone 0800 728 2323 ou e-mail css.serpro@serpro.gov.br."
 )
+NOT_ERASED = (
+    "Não foi possível apagar a conversa agora. Tente de novo em instantes ou peça a exclusão à Central de "
+    "Serviços Serpro: telefone 0800 728 2323 ou e-mail css.serpro@serpro.gov.br."
+)
 
 
 class ApiError(Exception):
@@ -96,19 +117,21 @@ class ApiError(Exception):
 
 @dataclass
 class WebApp:
-    """What the page server does, apart from HTTP: talk to Rasa and to the service desk."""
+    """What the page server does, apart from HTTP: talk to Rasa, the service desk and the conversation store."""
 
     desk: ServiceDesk
     rasa_url: str
     development: bool
     reply_timeout: float = DEFAULT_REPLY_TIMEOUT
+    conversations_url: str | None = None  # Rasa's tracker store (backend.config.Settings.conversations_url)
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    _conversations: Engine | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     # --- the chat -------------------------------------------------------------------------------
-    def forward(self, sender: Any, message: Any, token: Any) -> list[dict[str, Any]]:
-        """One user message to Rasa's REST channel; the assistant's answers (text and buttons only).
-        ApiError when the message is malformed or the assistant does not answer."""
-        if not isinstance(sender, str) or not SENDER.match(sender):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "remetente_invalido", "Conversa não identificada. Recarregue a página.")
+    def rasa_body(self, sender: Any, message: Any, token: Any) -> dict[str, Any]:
+        """What Rasa's REST channel receives for one user message; ApiError when the message is malformed."""
+        _check_sender(sender)
         if not isinstance(message, str) or not message.strip():
             raise ApiError(HTTPStatus.BAD_REQUEST, "mensagem_vazia", "Escreva uma mensagem.")
         if len(message) > MAX_MESSAGE:
@@ -119,25 +142,25 @@ class WebApp:
             if not isinstance(token, str) or len(token) > MAX_TOKEN:
                 raise ApiError(HTTPStatus.BAD_REQUEST, "token_invalido", "Identificação inválida. Entre novamente.")
             body["metadata"] = {"token": token}
-        request = urllib.request.Request(
-            self.rasa_url, data=json.dumps(body).encode("utf-8"), method="POST",
-            headers={"Content-Type": "application/json"},
-        )
+        return body
+
+    async def forward(self, session: aiohttp.ClientSession, sender: Any, message: Any,
+                      token: Any) -> list[dict[str, Any]]:
+        """One user message to Rasa's REST channel; the assistant's answers (text and buttons only).
+        ApiError when the message is malformed or the assistant does not answer."""
+        body = self.rasa_body(sender, message, token)
         try:
-            with _DIRECT.open(request, timeout=self.reply_timeout) as response:
-                data = json.loads(response.read().decode("utf-8"))
-        except TimeoutError:
+            async with session.post(self.rasa_url, json=body,
+                                    timeout=aiohttp.ClientTimeout(total=self.reply_timeout)) as response:
+                raw = await response.read()
+                if response.status != HTTPStatus.OK:
+                    log.warning("Rasa respondeu %s", response.status)
+                    raise ApiError(HTTPStatus.BAD_GATEWAY, "sem_resposta", NO_REPLY)
+            data = json.loads(raw.decode("utf-8"))
+        except asyncio.TimeoutError:
             raise ApiError(HTTPStatus.GATEWAY_TIMEOUT, "sem_resposta", SLOW_REPLY) from None
-        except urllib.error.HTTPError as error:
-            log.warning("Rasa respondeu %s", error.code)
-            raise ApiError(HTTPStatus.BAD_GATEWAY, "sem_resposta", NO_REPLY) from None
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError):
-                raise ApiError(HTTPStatus.GATEWAY_TIMEOUT, "sem_resposta", SLOW_REPLY) from None
-            log.warning("Rasa inacessível: %s", error.reason)
-            raise ApiError(HTTPStatus.BAD_GATEWAY, "sem_resposta", NO_REPLY) from None
-        except (OSError, ValueError) as error:  # connection reset, broken JSON...
-            log.warning("resposta do Rasa inutilizável: %s", error)
+        except (aiohttp.ClientError, OSError, ValueError) as error:  # refused, reset, broken JSON...
+            log.warning("Rasa inacessível ou resposta inutilizável: %s", type(error).__name__)
             raise ApiError(HTTPStatus.BAD_GATEWAY, "sem_resposta", NO_REPLY) from None
         replies = clean_replies(data)
         if not replies:
@@ -145,6 +168,25 @@ class WebApp:
             log.warning("Rasa não produziu resposta para %s", sender)
             raise ApiError(HTTPStatus.BAD_GATEWAY, "sem_resposta", NO_REPLY)
         return replies
+
+    # --- "Apagar esta conversa" (LGPD) -------------------------------------------------------------
+    def erase(self, sender: Any) -> conversations.Removed:
+        """Delete one conversation from the tracker store: its events and its owner row. Only the browser that
+        holds the sender id (128 random bits, never shown or sent anywhere else) can name it."""
+        _check_sender(sender)
+        if self.conversations_url is None:
+            raise ApiError(HTTPStatus.SERVICE_UNAVAILABLE, "indisponivel", NOT_ERASED)
+        return conversations.erase_conversation(self._conversation_engine(), sender)
+
+    def _conversation_engine(self) -> Engine:
+        with self._lock:
+            if self._conversations is None:
+                self._conversations = conversations.conversations_engine(self.conversations_url or "")
+            return self._conversations
+
+    def close(self) -> None:
+        if self._conversations is not None:
+            self._conversations.dispose()
 
     # --- "entrar como" (development only) --------------------------------------------------------
     def personas(self) -> list[dict[str, Any]]:
@@ -178,6 +220,11 @@ class WebApp:
         return f"{parts.path}?{parts.query}"
 
 
+def _check_sender(sender: Any) -> None:
+    if not isinstance(sender, str) or not SENDER.match(sender):
+        raise ApiError(HTTPStatus.BAD_REQUEST, "remetente_invalido", "Conversa não identificada. Recarregue a página.")
+
+
 def clean_replies(data: Any) -> list[dict[str, Any]]:
     """Only what the widget renders: text and buttons (title, payload), all strings."""
     if not isinstance(data, list):
@@ -202,271 +249,108 @@ def clean_replies(data: Any) -> list[dict[str, Any]]:
     return replies
 
 
-# Rasa is on loopback: never route it through an HTTP proxy from the environment.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# ---------------------------------------------------------------- the e-mail link pages (synchronous, in threads)
+
+Page = tuple[HTTPStatus, str]
 
 
-class PageHandler(BaseHTTPRequestHandler):
-    app: WebApp
-    quiet: bool = False
-    server_version = "AssistenteSerpro"
+def link_refusal(error: DeskError) -> Page:
+    if isinstance(error, (InvalidToken, PermissionDenied)):
+        status = HTTPStatus.FORBIDDEN
+    elif isinstance(error, NotFound):
+        status = HTTPStatus.NOT_FOUND
+    else:
+        status = HTTPStatus.BAD_REQUEST
+    return status, pages.refusal(error.message)
 
-    def version_string(self) -> str:
-        return self.server_version  # no Python version in the Server header
 
-    # --- routing ----------------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        self._route("GET")
+def follow_up_page(app: WebApp, number: str, token: str | None) -> Page:
+    try:
+        ticket = app.desk.ticket_by_link(number, token, identity.PURPOSE_TRACK)
+    except DeskError as error:
+        return link_refusal(error)
+    return HTTPStatus.OK, pages.follow_up(ticket)
 
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._route("HEAD")
 
-    def do_POST(self) -> None:  # noqa: N802
-        self._route("POST")
+def evaluation_page(app: WebApp, number: str, token: str | None) -> Page:
+    try:
+        ticket, unavailable = app.desk.evaluation_by_link(number, token)
+    except DeskError as error:
+        return link_refusal(error)
+    if unavailable:
+        return HTTPStatus.OK, pages.evaluation_unavailable(ticket, unavailable, app.follow_path(ticket["number"]))
+    return HTTPStatus.OK, pages.evaluation_form(ticket, token or "")
 
-    def _route(self, method: str) -> None:
-        url = urlsplit(self.path)
-        path = url.path
-        query = parse_qs(url.query)
+
+def answer_page(app: WebApp, number: str, token: str | None) -> Page:
+    try:
+        ticket, unavailable = app.desk.question_by_link(number, token)
+    except DeskError as error:
+        return link_refusal(error)
+    if unavailable:
+        return HTTPStatus.OK, pages.answer_unavailable(ticket, unavailable, app.follow_path(ticket["number"]))
+    return HTTPStatus.OK, pages.answer_form(ticket, token or "")
+
+
+def answer_post(app: WebApp, number: str, form: dict[str, list[str]]) -> Page:
+    token = _first(form, "t")  # the link's token must come in the body, as for the evaluation
+    try:
+        ticket, unavailable = app.desk.question_by_link(number, token)
+    except DeskError as error:
+        return link_refusal(error)
+    follow = app.follow_path(ticket["number"])
+    if unavailable:
+        return HTTPStatus.CONFLICT, pages.answer_unavailable(ticket, unavailable, follow)
+    text = (_first(form, "resposta") or "").strip()
+    try:
+        done = app.desk.answer_by_link(ticket["number"], token, text)
+    except InvalidInput as error:
+        return HTTPStatus.BAD_REQUEST, pages.answer_form(ticket, token or "", text, error.message)
+    except InvalidTransition as error:
+        return HTTPStatus.CONFLICT, pages.answer_unavailable(ticket, error.message, follow)
+    except DeskError as error:
+        return link_refusal(error)
+    return HTTPStatus.OK, pages.answer_done(done, follow)
+
+
+def evaluation_post(app: WebApp, number: str, form: dict[str, list[str]]) -> Page:
+    # The link's token must come in the body: a form posted from elsewhere does not have it.
+    token = _first(form, "t")
+    try:
+        ticket, unavailable = app.desk.evaluation_by_link(number, token)
+    except DeskError as error:
+        return link_refusal(error)
+    follow = app.follow_path(ticket["number"])
+    if unavailable:
+        return HTTPStatus.CONFLICT, pages.evaluation_unavailable(ticket, unavailable, follow)
+    answers = pages.EvaluationAnswers(
+        score=(_first(form, "nota") or "").strip(),
+        comment=(_first(form, "comentario") or "").strip(),
+        decision=(_first(form, "decisao") or "").strip(),
+        reason=(_first(form, "motivo") or "").strip(),
+    )
+    if answers.score not in {"1", "2", "3", "4", "5"}:
+        answers.errors.append("Escolha uma nota de 1 a 5.")
+    if answers.decision not in {"concordo", "discordo"}:
+        answers.errors.append("Diga se você concorda ou discorda da solução.")
+    elif answers.decision == "discordo" and not answers.reason:
+        answers.errors.append("Para discordar da solução, informe o motivo da reabertura.")
+    if not answers.errors:
         try:
-            if path == "/healthz" and method in ("GET", "HEAD"):
-                self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8")
-            elif path in STATIC_FILES and method in ("GET", "HEAD"):
-                self._static(path)
-            elif path.startswith("/api/"):
-                self._api(method, path)
-            elif match := LINK_PATH.match(path):
-                kind, number = match.groups()
-                if kind == "acionamentos" and method in ("GET", "HEAD"):
-                    self._follow_up(number, _first(query, "t"))
-                elif kind == "avaliacao" and method in ("GET", "HEAD"):
-                    self._evaluation(number, _first(query, "t"))
-                elif kind == "avaliacao" and method == "POST":
-                    self._evaluation_post(number)
-                elif kind == "resposta" and method in ("GET", "HEAD"):
-                    self._answer(number, _first(query, "t"))
-                elif kind == "resposta" and method == "POST":
-                    self._answer_post(number)
-                else:
-                    self._method_not_allowed()
-            else:
-                self._html(HTTPStatus.NOT_FOUND, pages.not_found())
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the browser went away before the answer
-        except Exception:  # noqa: BLE001 - one broken request must not take the page down
-            log.exception("erro ao atender %s %s", method, path)
-            if path.startswith("/api/"):
-                self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": {"code": "erro", "message": NO_REPLY}})
-            else:
-                self._html(HTTPStatus.INTERNAL_SERVER_ERROR, pages.bad_request(
-                    "Ocorreu um erro inesperado. Tente de novo em instantes."))
-
-    # --- the page ---------------------------------------------------------------------------------
-    def _static(self, path: str) -> None:
-        name, content_type = STATIC_FILES[path]
-        try:
-            body = (STATIC_DIR / name).read_bytes()
-        except FileNotFoundError:
-            self._html(HTTPStatus.NOT_FOUND, pages.not_found())
-            return
-        self._send(HTTPStatus.OK, body, content_type)
-
-    # --- the API of the widget --------------------------------------------------------------------
-    def _api(self, method: str, path: str) -> None:
-        try:
-            if path == "/api/personas" and method == "GET":
-                self._json(HTTPStatus.OK, {"personas": self.app.personas()})
-            elif path == "/api/entrar" and method == "POST":
-                data = self._json_body()
-                self._json(HTTPStatus.OK, self.app.sign_in(data.get("persona")))
-            elif path == "/api/mensagem" and method == "POST":
-                data = self._json_body()
-                replies = self.app.forward(data.get("sender"), data.get("message"), data.get("token"))
-                self._json(HTTPStatus.OK, {"replies": replies})
-            elif path in ("/api/personas", "/api/entrar", "/api/mensagem"):
-                raise ApiError(HTTPStatus.METHOD_NOT_ALLOWED, "metodo", "Método não permitido.")
-            else:
-                raise ApiError(HTTPStatus.NOT_FOUND, "nao_encontrado", "Recurso não encontrado.")
-        except ApiError as error:
-            self._json(error.status, {"error": {"code": error.code, "message": error.message}})
-
-    def _json_body(self) -> dict[str, Any]:
-        # Requiring JSON also keeps other sites out: a cross-site form cannot send it without a CORS preflight,
-        # which this server never grants.
-        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "tipo", "Envie JSON (Content-Type: application/json).")
-        try:
-            data = json.loads(self._body().decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "json_invalido", "JSON inválido.") from None
-        if not isinstance(data, dict):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "json_invalido", "Esperava um objeto JSON.")
-        return data
-
-    def _body(self) -> bytes:
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            raise ApiError(HTTPStatus.LENGTH_REQUIRED, "tamanho", "Informe o tamanho do corpo.") from None
-        if length < 0 or length > MAX_BODY:
-            raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "tamanho", "Pedido grande demais.")
-        return self.rfile.read(length)
-
-    # --- the e-mail links -------------------------------------------------------------------------
-    def _follow_up(self, number: str, token: str | None) -> None:
-        try:
-            ticket = self.app.desk.ticket_by_link(number, token, identity.PURPOSE_TRACK)
-        except DeskError as error:
-            self._link_refusal(error)
-            return
-        self._html(HTTPStatus.OK, pages.follow_up(ticket))
-
-    def _evaluation(self, number: str, token: str | None) -> None:
-        try:
-            ticket, unavailable = self.app.desk.evaluation_by_link(number, token)
-        except DeskError as error:
-            self._link_refusal(error)
-            return
-        if unavailable:
-            self._html(HTTPStatus.OK, pages.evaluation_unavailable(
-                ticket, unavailable, self.app.follow_path(ticket["number"])))
-        else:
-            self._html(HTTPStatus.OK, pages.evaluation_form(ticket, token or ""))
-
-    def _answer(self, number: str, token: str | None) -> None:
-        try:
-            ticket, unavailable = self.app.desk.question_by_link(number, token)
-        except DeskError as error:
-            self._link_refusal(error)
-            return
-        if unavailable:
-            self._html(HTTPStatus.OK, pages.answer_unavailable(
-                ticket, unavailable, self.app.follow_path(ticket["number"])))
-        else:
-            self._html(HTTPStatus.OK, pages.answer_form(ticket, token or ""))
-
-    def _answer_post(self, number: str) -> None:
-        form = self._form()
-        if form is None:
-            return
-        token = _first(form, "t")  # the link's token must come in the body, as for the evaluation
-        try:
-            ticket, unavailable = self.app.desk.question_by_link(number, token)
-        except DeskError as error:
-            self._link_refusal(error)
-            return
-        follow = self.app.follow_path(ticket["number"])
-        if unavailable:
-            self._html(HTTPStatus.CONFLICT, pages.answer_unavailable(ticket, unavailable, follow))
-            return
-        text = (_first(form, "resposta") or "").strip()
-        try:
-            done = self.app.desk.answer_by_link(ticket["number"], token, text)
+            ticket = app.desk.evaluate_by_link(
+                ticket["number"], token, int(answers.score), answers.comment or None,
+                agrees=answers.decision == "concordo",
+                reason=answers.reason if answers.decision == "discordo" else None,
+            )
         except InvalidInput as error:
-            self._html(HTTPStatus.BAD_REQUEST, pages.answer_form(ticket, token or "", text, error.message))
+            answers.errors.append(error.message)
         except InvalidTransition as error:
-            self._html(HTTPStatus.CONFLICT, pages.answer_unavailable(ticket, error.message, follow))
+            return HTTPStatus.CONFLICT, pages.evaluation_unavailable(ticket, error.message, follow)
         except DeskError as error:
-            self._link_refusal(error)
+            return link_refusal(error)
         else:
-            self._html(HTTPStatus.OK, pages.answer_done(done, follow))
-
-    def _form(self) -> dict[str, list[str]] | None:
-        """The fields of a posted link form, or None after answering the refusal."""
-        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            self._html(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, pages.bad_request("Envie o formulário pela página."))
-            return None
-        try:
-            return parse_qs(self._body().decode("utf-8"), keep_blank_values=True)
-        except (ApiError, UnicodeDecodeError):
-            self._html(HTTPStatus.BAD_REQUEST, pages.bad_request("Formulário inválido."))
-            return None
-
-    def _evaluation_post(self, number: str) -> None:
-        form = self._form()
-        if form is None:
-            return
-        # The link's token must come in the body: a form posted from elsewhere does not have it.
-        token = _first(form, "t")
-        try:
-            ticket, unavailable = self.app.desk.evaluation_by_link(number, token)
-        except DeskError as error:
-            self._link_refusal(error)
-            return
-        follow = self.app.follow_path(ticket["number"])
-        if unavailable:
-            self._html(HTTPStatus.CONFLICT, pages.evaluation_unavailable(ticket, unavailable, follow))
-            return
-        answers = pages.EvaluationAnswers(
-            score=(_first(form, "nota") or "").strip(),
-            comment=(_first(form, "comentario") or "").strip(),
-            decision=(_first(form, "decisao") or "").strip(),
-            reason=(_first(form, "motivo") or "").strip(),
-        )
-        if answers.score not in {"1", "2", "3", "4", "5"}:
-            answers.errors.append("Escolha uma nota de 1 a 5.")
-        if answers.decision not in {"concordo", "discordo"}:
-            answers.errors.append("Diga se você concorda ou discorda da solução.")
-        elif answers.decision == "discordo" and not answers.reason:
-            answers.errors.append("Para discordar da solução, informe o motivo da reabertura.")
-        if not answers.errors:
-            try:
-                ticket = self.app.desk.evaluate_by_link(
-                    ticket["number"], token, int(answers.score), answers.comment or None,
-                    agrees=answers.decision == "concordo",
-                    reason=answers.reason if answers.decision == "discordo" else None,
-                )
-            except InvalidInput as error:
-                answers.errors.append(error.message)
-            except InvalidTransition as error:
-                self._html(HTTPStatus.CONFLICT, pages.evaluation_unavailable(ticket, error.message, follow))
-                return
-            except DeskError as error:
-                self._link_refusal(error)
-                return
-            else:
-                self._html(HTTPStatus.OK, pages.evaluation_done(ticket, follow))
-                return
-        self._html(HTTPStatus.BAD_REQUEST, pages.evaluation_form(ticket, token or "", answers))
-
-    def _link_refusal(self, error: DeskError) -> None:
-        if isinstance(error, (InvalidToken, PermissionDenied)):
-            status = HTTPStatus.FORBIDDEN
-        elif isinstance(error, NotFound):
-            status = HTTPStatus.NOT_FOUND
-        else:
-            status = HTTPStatus.BAD_REQUEST
-        self._html(status, pages.refusal(error.message))
-
-    def _method_not_allowed(self) -> None:
-        self._html(HTTPStatus.METHOD_NOT_ALLOWED, pages.bad_request("Método não permitido."))
-
-    # --- responses --------------------------------------------------------------------------------
-    def _json(self, status: HTTPStatus, data: Any) -> None:
-        self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
-
-    def _html(self, status: HTTPStatus, page: str) -> None:
-        self._send(status, page.encode("utf-8"), "text/html; charset=utf-8")
-
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in SECURITY_HEADERS.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # Never the query string: the e-mail links carry their token there.
-        path = urlsplit(self.path).path
-        if self.quiet or path == "/healthz":  # the launcher polls it while starting
-            return
-        code_value = code.value if isinstance(code, HTTPStatus) else code
-        self.log_message("%s %s %s", self.command, path, code_value)
+            return HTTPStatus.OK, pages.evaluation_done(ticket, follow)
+    return HTTPStatus.BAD_REQUEST, pages.evaluation_form(ticket, token or "", answers)
 
 
 def _first(values: dict[str, list[str]], key: str) -> str | None:
@@ -474,12 +358,279 @@ def _first(values: dict[str, list[str]], key: str) -> str | None:
     return found[0] if found else None
 
 
-def make_server(host: str, port: int, app: WebApp, quiet: bool = False) -> ThreadingHTTPServer:
+# ---------------------------------------------------------------- HTTP
+
+
+APP_KEY = web.AppKey("page_app", WebApp)
+SESSION_KEY = web.AppKey("rasa_session", aiohttp.ClientSession)
+
+
+def html(status: HTTPStatus, page: str) -> web.Response:
+    return web.Response(status=status, text=page, content_type="text/html", charset="utf-8")
+
+
+def json_response(status: HTTPStatus, data: Any) -> web.Response:
+    return web.Response(status=status, text=json.dumps(data, ensure_ascii=False),
+                        content_type="application/json", charset="utf-8")
+
+
+def api_error(error: ApiError) -> web.Response:
+    return json_response(error.status, {"error": {"code": error.code, "message": error.message}})
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, refused unread when its size is unknown or above MAX_BODY."""
+    length = request.content_length
+    if length is None:
+        raise ApiError(HTTPStatus.LENGTH_REQUIRED, "tamanho", "Informe o tamanho do corpo.")
+    if length > MAX_BODY:
+        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "tamanho", "Pedido grande demais.")
+    return await request.read()
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    # Requiring JSON also keeps other sites out: a cross-site form cannot send it without a CORS preflight,
+    # which this server never grants.
+    if request.content_type.lower() != "application/json":
+        raise ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "tipo", "Envie JSON (Content-Type: application/json).")
+    try:
+        data = json.loads((await read_body(request)).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(HTTPStatus.BAD_REQUEST, "json_invalido", "JSON inválido.") from None
+    if not isinstance(data, dict):
+        raise ApiError(HTTPStatus.BAD_REQUEST, "json_invalido", "Esperava um objeto JSON.")
+    return data
+
+
+async def form_body(request: web.Request) -> dict[str, list[str]] | web.Response:
+    """The fields of a posted link form, or the refusal page to answer."""
+    if request.content_type.lower() != "application/x-www-form-urlencoded":
+        return html(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, pages.bad_request("Envie o formulário pela página."))
+    try:
+        return parse_qs((await read_body(request)).decode("utf-8"), keep_blank_values=True)
+    except (ApiError, UnicodeDecodeError):
+        return html(HTTPStatus.BAD_REQUEST, pages.bad_request("Formulário inválido."))
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+async def static_file(request: web.Request) -> web.Response:
+    name, content_type = STATIC_FILES[request.path]
+    try:
+        body = (STATIC_DIR / name).read_bytes()
+    except FileNotFoundError:
+        return html(HTTPStatus.NOT_FOUND, pages.not_found())
+    if name == "index.html":
+        body = body.replace(RETENTION_MARK.encode(), str(request.app[APP_KEY].retention_days).encode())
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.Response(text="ok\n", content_type="text/plain", charset="utf-8")
+
+
+async def accessibility(_: web.Request) -> web.Response:
+    return html(HTTPStatus.OK, pages.accessibility())
+
+
+async def privacy(request: web.Request) -> web.Response:
+    return html(HTTPStatus.OK, pages.privacy(request.app[APP_KEY].retention_days))
+
+
+# --- the API of the widget ------------------------------------------------------------------------
+
+
+async def api_personas(request: web.Request) -> web.Response:
+    return json_response(HTTPStatus.OK, {"personas": request.app[APP_KEY].personas()})
+
+
+async def api_sign_in(request: web.Request) -> web.Response:
+    data = await json_body(request)
+    return json_response(HTTPStatus.OK, await asyncio.to_thread(request.app[APP_KEY].sign_in, data.get("persona")))
+
+
+async def api_message(request: web.Request) -> web.Response:
+    data = await json_body(request)
+    app = request.app[APP_KEY]
+    replies = await app.forward(request.app[SESSION_KEY], data.get("sender"), data.get("message"), data.get("token"))
+    return json_response(HTTPStatus.OK, {"replies": replies})
+
+
+async def api_erase(request: web.Request) -> web.Response:
+    data = await json_body(request)
+    app = request.app[APP_KEY]
+    try:
+        removed = await asyncio.to_thread(app.erase, data.get("sender"))
+    except ApiError:
+        raise
+    except Exception:  # noqa: BLE001 - the database may be down: say so, in Portuguese
+        log.exception("não foi possível apagar uma conversa")
+        raise ApiError(HTTPStatus.SERVICE_UNAVAILABLE, "indisponivel", NOT_ERASED) from None
+    return json_response(HTTPStatus.OK, {"apagada": True, "eventos": removed.events})
+
+
+# --- the e-mail links ------------------------------------------------------------------------------
+
+
+def link_get(render: Callable[[WebApp, str, str | None], Page]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        status, page = await asyncio.to_thread(
+            render, request.app[APP_KEY], request.match_info["number"], request.query.get("t"))
+        return html(status, page)
+    return handler
+
+
+def link_post(submit: Callable[[WebApp, str, dict[str, list[str]]], Page],
+              ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        form = await form_body(request)
+        if isinstance(form, web.Response):
+            return form
+        status, page = await asyncio.to_thread(submit, request.app[APP_KEY], request.match_info["number"], form)
+        return html(status, page)
+    return handler
+
+
+# --- errors, headers, log ---------------------------------------------------------------------------
+
+
+@web.middleware
+async def refusals(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                   ) -> web.StreamResponse:
+    """Every refusal in the page's own words: JSON under /api/, a page elsewhere; one broken request never takes
+    the server down."""
+    api = request.path.startswith("/api/")
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return api_error(error)
+    except web.HTTPException as error:
+        if error.status == HTTPStatus.NOT_FOUND:
+            return (api_error(ApiError(HTTPStatus.NOT_FOUND, "nao_encontrado", "Recurso não encontrado.")) if api
+                    else html(HTTPStatus.NOT_FOUND, pages.not_found()))
+        if error.status == HTTPStatus.METHOD_NOT_ALLOWED:
+            return (api_error(ApiError(HTTPStatus.METHOD_NOT_ALLOWED, "metodo", "Método não permitido.")) if api
+                    else html(HTTPStatus.METHOD_NOT_ALLOWED, pages.bad_request("Método não permitido.")))
+        if error.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+            return (api_error(ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "tamanho", "Pedido grande demais.")) if api
+                    else html(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, pages.bad_request("Pedido grande demais.")))
+        raise
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise  # the browser went away before the answer
+    except Exception:  # noqa: BLE001
+        log.exception("erro ao atender %s %s", request.method, request.path)
+        if api:
+            return json_response(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": {"code": "erro", "message": NO_REPLY}})
+        return html(HTTPStatus.INTERNAL_SERVER_ERROR,
+                    pages.bad_request("Ocorreu um erro inesperado. Tente de novo em instantes."))
+
+
+async def security_headers(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Server"] = SERVER_NAME
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """`METHOD /path status` on stderr. Never the query string: the e-mail links carry their token there."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, elapsed: float) -> None:
+        if request.path == "/healthz":  # the launcher polls it while starting
+            return
+        stamp = time.strftime("%d/%b/%Y %H:%M:%S")
+        sys.stderr.write(f"{request.remote} - - [{stamp}] {request.method} {request.path} {response.status}\n")
+
+
+def build_application(app: WebApp) -> web.Application:
+    application = web.Application(client_max_size=MAX_BODY, middlewares=[refusals])
+    application[APP_KEY] = app
+    application.on_response_prepare.append(security_headers)
+
+    async def rasa_session(application: web.Application) -> Any:
+        # Rasa is on loopback: never through a proxy from the environment (trust_env=False). Connections are kept
+        # alive (a new one per message cost ~4 ms, measured by bench/page_proxy.py) but dropped after 10 s idle,
+        # well before the other side does (Rasa keeps them 120 s, nginx in `make cluster` 75 s), so a message is
+        # never sent on a connection the server is closing.
+        connector = aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S)
+        async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+            application[SESSION_KEY] = session
+            yield
+
+    application.cleanup_ctx.append(rasa_session)
+    routes = application.router
+    for path in STATIC_FILES:
+        routes.add_get(path, static_file)
+    routes.add_get("/healthz", healthz)
+    routes.add_get("/acessibilidade", accessibility)
+    routes.add_get("/privacidade", privacy)
+    routes.add_get("/api/personas", api_personas)
+    routes.add_post("/api/entrar", api_sign_in)
+    routes.add_post("/api/mensagem", api_message)
+    routes.add_post("/api/apagar", api_erase)
+    for kind, render, submit in (("acionamentos", follow_up_page, None),
+                                 ("avaliacao", evaluation_page, evaluation_post),
+                                 ("resposta", answer_page, answer_post)):
+        for path in (f"/{kind}/{NUMBER}", f"/{kind}/{NUMBER}/"):
+            routes.add_get(path, link_get(render))
+            if submit is not None:
+                routes.add_post(path, link_post(submit))
+    return application
+
+
+class PageServer:
+    """The page server bound to its socket at construction (so a busy port fails at once, and port 0 gets a free
+    one); `serve_forever()` runs it on an event loop of its own, in any thread, until `shutdown()`."""
+
+    def __init__(self, host: str, port: int, app: WebApp, quiet: bool = False) -> None:
+        self.app = app
+        self.quiet = quiet
+        self.socket = socket.create_server((host, port))
+        self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._stopped = threading.Event()
+
+    def serve_forever(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve(loop))
+        finally:
+            loop.close()
+            self._stopped.set()
+
+    async def _serve(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop, self._stop = loop, asyncio.Event()
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: the mail loop and the pool end too
+                loop.add_signal_handler(signum, self._stop.set)
+        runner = web.AppRunner(build_application(self.app), handle_signals=False,
+                               access_log_class=PathOnlyAccessLogger,
+                               access_log=None if self.quiet else logging.getLogger("bot.web.access"))
+        await runner.setup()
+        await web.SockSite(runner, self.socket).start()
+        self._started.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
+    def shutdown(self) -> None:
+        """Stop serving (from another thread) and wait until the loop has finished."""
+        self._started.wait(timeout=30)
+        if self._loop is not None and self._stop is not None and not self._stopped.is_set():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._stopped.wait(timeout=30)
+
+    def server_close(self) -> None:
+        self.socket.close()
+        self.app.close()
+
+
+def make_server(host: str, port: int, app: WebApp, quiet: bool = False) -> PageServer:
     """Build (and bind) the page server; call `serve_forever()` on the result."""
-    handler = type("ConfiguredPageHandler", (PageHandler,), {"app": app, "quiet": quiet})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return PageServer(host, port, app, quiet)
 
 
 def start_delivery(desk: ServiceDesk, settings: Settings, interval_s: float) -> threading.Event | None:
@@ -524,12 +675,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         rasa_url=f"http://127.0.0.1:{args.rasa_port}/webhooks/rest/webhook",
         development=settings.is_development,
         reply_timeout=args.reply_timeout,
+        conversations_url=settings.conversations_url,
+        retention_days=settings.retention_days,
     )
     try:
         server = make_server(args.host, args.port, app, args.quiet)
     except OSError as error:
         print(
-            f"Erro: não foi possível abrir a porta {args.port} ({error.strerror}). / "
+            f"Erro: não foi possível abrir a porta {args.port} ({os.strerror(error.errno or 0)}). / "
             f"Error: cannot listen on port {args.port}.",
             file=sys.stderr,
         )

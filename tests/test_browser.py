@@ -1,8 +1,12 @@
 """The CSS page in a real browser: headless Debian Chromium driven by Selenium.
 
-Two parts:
+Three parts:
 - the widget against a scripted stand-in for Rasa (fast, deterministic): text never becomes HTML, links, line
   breaks, buttons, the "digitando…" indicator, keyboard, the no-answer message, "entrar como", reload;
+- the accessibility gate: axe-core (pinned in tests/npm, injected from disk) with the WCAG 2.0/2.1 A and AA rules
+  finds no violation in any state of the page, the widget, the information pages and the e-mail link forms, and does
+  find the ones a deliberately broken widget has; the eMAG bar's access keys, high contrast kept across reloads,
+  200 % zoom and 320 px width; "Apagar esta conversa" with its confirmation;
 - the whole product (`python -m bot.launcher`, development mode, temporary database): ana signs in, opens a
   ticket by clicking and typing, reloads, sends markup, follows the e-mail links and reopens the ticket. It saves
   the screenshot `tests/artifacts/chat.png` and prints the time from page load to the greeting.
@@ -81,6 +85,7 @@ def driver(tmp_path: Path) -> Iterator[Any]:
         options.add_argument(argument)
     browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     browser.set_page_load_timeout(60)
+    browser.set_script_timeout(120)
     try:
         yield browser
     finally:
@@ -184,12 +189,53 @@ class Chat:
         return self.bubbles()[0]["text"]
 
 
+# ---------------------------------------------------------------- the accessibility gate (axe-core)
+
+AXE = PROJECT_ROOT / "tests" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.0 and 2.1, levels A and AA
+RUN_AXE = """
+var tags = arguments[0], done = arguments[arguments.length - 1];
+window.axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]}).then(function (r) {
+  done(r.violations.map(function (v) {
+    return {id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(function (n) { return n.target.join(" ") + ": " + n.failureSummary; })};
+  }));
+}).catch(function (error) { done([{id: "axe-falhou", impact: "critical", help: String(error), nodes: []}]); });
+"""
+
+
+def axe_violations(browser: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.0/2.1 A+AA violations on the page as it is now (the script comes from the npm lock on
+    disk; DevTools evaluation is not subject to the page's Content-Security-Policy)."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core não instalado em {AXE} — rode `npm ci --prefix tests/npm`", pytrace=False)
+    if not browser.execute_script("return !!window.axe"):
+        browser.execute_script(AXE.read_text(encoding="utf-8"))
+    return browser.execute_async_script(RUN_AXE, AXE_TAGS)
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    return "\n".join(f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:5])
+                     for v in violations)
+
+
+def assert_accessible(browser: Any, where: str) -> None:
+    violations = axe_violations(browser)
+    assert violations == [], f"axe-core encontrou violações WCAG A/AA em: {where}\n{describe(violations)}"
+
+
 # ---------------------------------------------------------------- the widget, against a scripted assistant
 
 GREETING = ("Olá! Sou o assistente de teste.\nSegunda linha <b>sem negrito</b> "
             "<img src=x onerror=\"document.title='invadido'\"> — veja centraldeajuda.serpro.gov.br, "
             "https://loja.serpro.gov.br/produtos. Escreva para css.serpro@serpro.gov.br ou ligue 0800 728 2323. "
             "Acionamento SS-2026-000123.")
+
+
+LONG_REPLY = "\n".join(
+    f"• SS-2026-{n:06d} — Datavalid — Em atendimento — prazo 21/11/2026 21:53 (horário de Brasília). "
+    "Consulte os detalhes em centraldeajuda.serpro.gov.br ou pelo telefone 0800 728 2323."
+    for n in range(1, 16))
 
 
 def scripted(body: dict) -> list[dict]:
@@ -202,13 +248,17 @@ def scripted(body: dict) -> list[dict]:
         time.sleep(2)
     if message == "silencio":
         return []
+    if message == "longa":
+        return [{"recipient_id": body["sender"], "text": LONG_REPLY}]
     return [{"recipient_id": body["sender"], "text": f"Recebi: {message}"}]
 
 
 @pytest.fixture
-def page_site(desk: ServiceDesk, rasa: FakeRasa) -> Iterator[str]:  # noqa: F811 - pytest fixture by name
+def page_site(desk: ServiceDesk, rasa: FakeRasa, tmp_path: Path) -> Iterator[str]:  # noqa: F811 - fixture by name
     rasa.script = scripted
-    with serving(web.WebApp(desk, rasa.url, development=True, reply_timeout=10)) as base:
+    app = web.WebApp(desk, rasa.url, development=True, reply_timeout=10,
+                     conversations_url=f"sqlite:///{tmp_path / 'conversas.db'}")
+    with serving(app) as base:
         yield base
 
 
@@ -292,7 +342,7 @@ def test_widget_says_so_when_the_page_server_is_gone(driver: Any, desk: ServiceD
     server = web.make_server("127.0.0.1", 0, web.WebApp(desk, rasa.url, development=True), quiet=True)
     import threading
 
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     chat = Chat(driver, f"http://127.0.0.1:{server.server_address[1]}", WAIT)
     try:
         chat.load()
@@ -340,6 +390,281 @@ def test_production_page_has_no_sign_in_selector(driver: Any, desk: ServiceDesk,
         chat.answer_after(chat.open_panel)
         assert not chat.find("#identificacao").is_displayed()
         assert "Sem identificação" in chat.find("#quem").text
+
+
+# ---------------------------------------------------------------- the accessibility gate, state by state
+
+
+def test_no_wcag_violation_in_any_state_of_the_widget(driver: Any, page_site: str) -> None:
+    chat = Chat(driver, page_site, WAIT)
+    chat.load()
+    chat.wait(lambda _: chat.find("#identificacao").is_displayed(), WAIT, "seletor 'entrar como' não apareceu")
+    assert_accessible(driver, "página com o chat fechado e o seletor 'entrar como'")
+
+    chat.answer_after(chat.open_panel, expect="Olá! Sou o assistente de teste.")
+    assert chat.all("#mensagens .botoes button"), "a saudação traz botões"
+    assert_accessible(driver, "chat aberto: aviso LGPD, saudação com botões")
+
+    chat.answer_after(chat.type("longa"), expect="SS-2026-000015")
+    assert_accessible(driver, "resposta longa, botões antigos desativados")
+
+    error = chat.answer_after(chat.type("silencio"))[-1]
+    assert error["kind"] == "erro"
+    assert_accessible(driver, "mensagem de falta de resposta com 'Tentar de novo'")
+
+    chat.sign_in_as("ana", "Ana Souza")
+    assert_accessible(driver, "'entrar como': identificado como Ana Souza")
+
+    chat.find("#apagar-conversa").click()
+    chat.wait(lambda _: chat.find("#confirmar-apagar").is_displayed(), WAIT)
+    assert_accessible(driver, "confirmação de 'Apagar esta conversa'")
+    chat.find("#confirmar-apagar-nao").click()
+
+    chat.find("#alto-contraste").click()
+    chat.wait(lambda _: "contraste" in chat.find("html").get_attribute("class"), WAIT)
+    assert_accessible(driver, "alto contraste com o chat aberto")
+
+    chat.find("#fechar-chat").click()
+    assert_accessible(driver, "alto contraste com o chat fechado")
+
+
+@pytest.fixture
+def link_pages(desk: ServiceDesk, personas: dict[str, int]) -> dict[str, str]:
+    """Paths of every kind of e-mail link page: follow-up, evaluation, answer, and their refusals."""
+    from urllib.parse import urlsplit
+
+    def path(url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.path}?{parts.query}"
+
+    resolved = desk.open_ticket(personas["ana"], "Área do Cliente", "problema",
+                                "O relatório de consumo não abre.\nAparece uma tela em branco.", "medio")["number"]
+    desk.complement(personas["ana"], resolved, "Acontece também no Firefox.")
+    desk.staff_resolve(resolved, "Cache do relatório limpo; o relatório abre normalmente.")
+    waiting = desk.open_ticket(personas["ana"], "Datavalid", "duvida", "Como valido uma CNH?")["number"]
+    desk.staff_wait(waiting, "Qual mensagem de erro aparece na tela?")
+    [answer] = [m for m in desk.outbox() if waiting in m["subject"] and "precisamos" in m["subject"]]
+    follow = path(desk.links.follow(resolved))
+    return {
+        "acompanhamento": follow,
+        "avaliação": path(desk.links.evaluate(resolved)),
+        "resposta": path(re.search(r"http://css\.test/resposta/\S+", answer["body"]).group()),
+        "link adulterado (403)": follow[:-4] + ("AAAA" if not follow.endswith("AAAA") else "BBBB"),
+        "link sem token (403)": follow.split("?")[0],
+        "página inexistente (404)": "/nada",
+        "Acessibilidade": "/acessibilidade",
+        "Privacidade": "/privacidade",
+    }
+
+
+def test_no_wcag_violation_on_the_information_pages_and_the_email_forms(driver: Any, page_site: str,
+                                                                         link_pages: dict[str, str]) -> None:
+    from selenium.webdriver.common.by import By
+
+    for name, path in link_pages.items():
+        driver.get(page_site + path)
+        assert_accessible(driver, name)
+
+    # The forms re-shown with their errors (the browser's own `required` check taken off to reach the server),
+    # then sent.
+    driver.get(page_site + link_pages["avaliação"])
+    driver.execute_script("document.querySelectorAll('[required]').forEach(function (e) { e.required = false; });")
+    driver.find_element(By.CSS_SELECTOR, "form.formulario-avaliacao button[type=submit]").click()
+    Chat(driver, page_site, WAIT).wait(lambda d: d.find_elements(By.ID, "erros"), WAIT)
+    assert_accessible(driver, "avaliação com erros")
+    driver.find_element(By.CSS_SELECTOR, "input[name=nota][value='5']").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=decisao][value=concordo]").click()
+    driver.find_element(By.CSS_SELECTOR, "form.formulario-avaliacao button[type=submit]").click()
+    Chat(driver, page_site, WAIT).wait(lambda d: d.find_elements(By.CSS_SELECTOR, "p.sucesso"), WAIT)
+    assert_accessible(driver, "avaliação registrada")
+
+    driver.get(page_site + link_pages["resposta"])
+    driver.execute_script("document.getElementById('resposta').required = false;")
+    driver.find_element(By.CSS_SELECTOR, "form.formulario-resposta button[type=submit]").click()
+    Chat(driver, page_site, WAIT).wait(lambda d: d.find_elements(By.ID, "erros"), WAIT)
+    assert_accessible(driver, "resposta em branco")
+    driver.find_element(By.ID, "resposta").send_keys("Aparece 'acesso negado'.")
+    driver.find_element(By.CSS_SELECTOR, "form.formulario-resposta button[type=submit]").click()
+    Chat(driver, page_site, WAIT).wait(lambda d: d.find_elements(By.CSS_SELECTOR, "p.sucesso"), WAIT)
+    assert_accessible(driver, "resposta registrada")
+
+
+def test_the_gate_catches_a_broken_widget(driver: Any, page_site: str) -> None:
+    """The gate is only worth something if it fails: break the widget on purpose and axe-core must say how."""
+    chat = Chat(driver, page_site, WAIT)
+    chat.load()
+    chat.answer_after(chat.open_panel)
+    assert_accessible(driver, "o widget intacto")
+    driver.execute_script("""
+        var box = document.getElementById('entrada');
+        document.querySelector('label[for=entrada]').remove();   // the message box loses its label
+        box.removeAttribute('placeholder');
+        var send = document.getElementById('enviar');            // pale grey on white
+        send.style.setProperty('background', '#ffffff', 'important');
+        send.style.setProperty('color', '#b8b8b8', 'important');
+    """)
+    violations = axe_violations(driver)
+    found = {v["id"]: v for v in violations}
+    assert {"label", "color-contrast"} <= set(found), describe(violations)
+    assert any("#entrada" in node for node in found["label"]["nodes"]), describe(violations)
+    assert any("#enviar" in node for node in found["color-contrast"]["nodes"]), describe(violations)
+    print("\n[gate] widget quebrado de propósito:\n" + describe([found["label"], found["color-contrast"]]))
+
+
+# ---------------------------------------------------------------- eMAG: access keys, high contrast, zoom
+
+
+def press(browser: Any, *keys: str, modifier: str | None = None) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    actions = ActionChains(browser)
+    if modifier:
+        actions.key_down(modifier)
+    actions.send_keys(*keys)
+    if modifier:
+        actions.key_up(modifier)
+    actions.perform()
+
+
+def focused(browser: Any) -> dict[str, str]:
+    return browser.execute_script("""
+        var e = document.activeElement;
+        return {id: e.id || "", tag: e.tagName.toLowerCase(), text: (e.innerText || e.value || "").trim()};""")
+
+
+def test_access_keys_jump_to_content_menu_and_footer(driver: Any, page_site: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    chat = Chat(driver, page_site, WAIT)
+    chat.load()
+    shortcuts = chat.all(".barra-acessibilidade a[accesskey]")
+    assert [(a.get_attribute("accesskey"), a.text) for a in shortcuts] == [
+        ("1", "Ir para o conteúdo 1"), ("2", "Ir para o menu 2"), ("4", "Ir para o rodapé 4")]
+    assert all(a.is_displayed() and a.size["width"] > 0 for a in shortcuts), "atalhos visíveis, não escondidos"
+    press(driver, Keys.TAB)
+    assert focused(driver)["text"] == "Ir para o conteúdo 1", "o primeiro Tab vai ao atalho para o conteúdo"
+    for key, target in (("1", "conteudo"), ("2", "menu"), ("4", "rodape"), ("1", "conteudo")):
+        press(driver, key, modifier=Keys.ALT)
+        chat.wait(lambda _: focused(driver)["id"] == target, WAIT, f"Alt+{key} não levou a #{target}: {focused(driver)}")
+
+
+def colours(browser: Any, css: str) -> tuple[str, str]:
+    return tuple(browser.execute_script(
+        "var s = getComputedStyle(document.querySelector(arguments[0])); return [s.color, s.backgroundColor];", css))
+
+
+def test_high_contrast_persists_and_reaches_the_chat(driver: Any, page_site: str) -> None:
+    chat = Chat(driver, page_site, WAIT)
+    chat.load()
+    normal = colours(driver, "body")
+    chat.find("#alto-contraste").click()
+    assert chat.find("#alto-contraste").get_attribute("aria-pressed") == "true"
+    chat.answer_after(chat.open_panel)
+    white_on_black = ("rgb(255, 255, 255)", "rgb(0, 0, 0)")
+    for part in ("body", ".painel", ".painel-topo", ".mensagem.bot", "#entrada", "#enviar", ".botoes button"):
+        assert colours(driver, part) == white_on_black, (part, driver.execute_script("return document.querySelector(arguments[0]).outerHTML", part))
+    assert colours(driver, ".aviso-lgpd a")[0] == "rgb(255, 255, 0)"
+
+    driver.refresh()  # kept across reloads, on every page
+    chat.wait(lambda _: chat.find("#painel-chat").is_displayed(), WAIT)
+    assert "contraste" in chat.find("html").get_attribute("class")
+    assert colours(driver, ".mensagem.bot") == white_on_black
+    assert chat.find("#alto-contraste").get_attribute("aria-pressed") == "true"
+    chat.load("/privacidade")
+    assert colours(driver, "main") == white_on_black
+
+    chat.find("#alto-contraste").click()  # and off again, also kept
+    chat.load("/")
+    assert "contraste" not in (chat.find("html").get_attribute("class") or "")
+    assert colours(driver, "body") == normal
+
+
+VIEWPORTS = {
+    # Browser zoom at 200 % on a 1280×1000 window lays the page out in 640×500 CSS pixels at twice the pixel size.
+    "zoom de 200 %": {"width": 640, "height": 500, "deviceScaleFactor": 2, "mobile": False},
+    "320 px de largura": {"width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": False},
+}
+
+
+def horizontal_overflow(browser: Any) -> int:
+    return browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+
+
+def inside_viewport(browser: Any, css: str) -> bool:
+    return browser.execute_script("""
+        var r = document.querySelector(arguments[0]).getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 &&
+               r.right <= window.innerWidth + 0.5 && r.bottom <= window.innerHeight + 0.5;""", css)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_page_and_chat_work_zoomed_and_narrow(driver: Any, page_site: str, link_pages: dict[str, str],
+                                             viewport: str) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORTS[viewport])
+    chat = Chat(driver, page_site, WAIT)
+    for name, path in {"página": "/", **link_pages}.items():
+        chat.load(path)
+        assert horizontal_overflow(driver) <= 0, f"rolagem horizontal em {name} ({viewport})"
+    chat.load()
+    chat.answer_after(chat.open_panel, expect="Olá! Sou o assistente de teste.")
+    for part in ("#painel-chat", "#entrada", "#enviar", "#fechar-chat", "#apagar-conversa"):
+        assert inside_viewport(driver, part), f"{part} fora da tela ({viewport})"
+    chat.answer_after(chat.click("Abrir acionamento"), expect="Recebi: /abrir_acionamento")
+    chat.answer_after(chat.type("longa"), expect="SS-2026-000015")
+    assert horizontal_overflow(driver) <= 0, f"rolagem horizontal com o chat aberto ({viewport})"
+    assert driver.execute_script(
+        "var log = document.getElementById('mensagens'); return log.scrollWidth <= log.clientWidth;"), viewport
+    assert inside_viewport(driver, "#enviar"), viewport
+    assert_accessible(driver, f"chat aberto, {viewport}")
+
+
+# ---------------------------------------------------------------- "Apagar esta conversa" in the page
+
+
+def test_erasing_asks_first_and_starts_a_new_conversation(driver: Any, page_site: str, rasa: FakeRasa) -> None:  # noqa: F811
+    chat = Chat(driver, page_site, WAIT)
+    chat.load()
+    chat.answer_after(chat.open_panel)
+    chat.answer_after(chat.type("meu CPF é 718.426.305-71"))
+    first = rasa.requests[-1]["body"]["sender"]
+    assert rasa.requests[-1]["body"]["message"] == "meu CPF é 718.426.305-71"  # the assistant gets it in full
+    mine = [b for b in chat.bubbles() if b["kind"] == "usuario"][-1]
+    assert mine["text"] == "meu CPF é xxx.426.305-xx"  # the page never shows it back in full...
+    answer = chat.bubbles()[-1]["text"]
+    assert answer == "Recebi: meu CPF é xxx.426.305-xx", answer  # ...not even when an answer repeats it
+    assert "718.426.305-71" not in driver.execute_script("return JSON.stringify(sessionStorage);")
+
+    chat.find("#apagar-conversa").click()
+    chat.wait(lambda _: chat.find("#confirmar-apagar").is_displayed(), WAIT, "sem confirmação")
+    assert focused(driver)["id"] == "confirmar-apagar-nao", "o foco vai para a escolha segura"
+    chat.find("#confirmar-apagar-nao").click()
+    assert not chat.find("#confirmar-apagar").is_displayed()
+    assert len(chat.bubbles()) == 3, "cancelar não apaga nada"
+
+    chat.find("#apagar-conversa").click()
+    chat.find("#confirmar-apagar-sim").click()
+    chat.wait(lambda _: "apagada" in chat.find("#situacao-apagar").text, WAIT)
+    chat.wait(lambda _: [b["kind"] for b in chat.bubbles()] == ["bot"] and chat.idle(), WAIT, "só a nova saudação")
+    assert rasa.requests[-1]["body"]["sender"] != first, "depois de apagar, uma conversa nova"
+    assert first not in driver.execute_script("return JSON.stringify(sessionStorage);")
+
+
+def test_erasing_says_so_when_the_server_cannot(driver: Any, desk: ServiceDesk, rasa: FakeRasa,  # noqa: F811
+                                                tmp_path: Path) -> None:
+    rasa.script = scripted
+    app = web.WebApp(desk, rasa.url, development=False,
+                     conversations_url=f"sqlite:///{tmp_path / 'nao-existe' / 'conversas.db'}")
+    with serving(app) as base:
+        chat = Chat(driver, base, WAIT)
+        chat.load()
+        chat.answer_after(chat.open_panel)
+        chat.answer_after(chat.type("oi"))
+        before = chat.bubbles()
+        chat.find("#apagar-conversa").click()
+        chat.find("#confirmar-apagar-sim").click()
+        chat.wait(lambda _: "0800 728 2323" in chat.find("#situacao-apagar").text, WAIT)
+        assert chat.bubbles() == before, "nada muda na página se o servidor não apagou"
 
 
 # ---------------------------------------------------------------- the whole product
@@ -485,6 +810,105 @@ def test_ana_opens_follows_and_reopens_a_ticket_in_the_browser(driver: Any, prod
     assert (ticket["status"], ticket["reopen_count"]) == ("reaberto", 1)
     assert ticket["history"][-1]["text"] == reason
     print(f"[benchmark] teste completo no navegador: {time.monotonic() - started:.1f} s")
+
+
+def tab_until(browser: Any, wanted: Callable[[dict[str, str]], bool], backwards: bool = False,
+              limit: int = 80) -> dict[str, str]:
+    """Press Tab (Shift+Tab) until the focused element is the wanted one; fails if the keyboard cannot reach it."""
+    from selenium.webdriver.common.keys import Keys
+
+    for _ in range(limit):
+        press(browser, Keys.TAB, modifier=Keys.SHIFT if backwards else None)
+        now = focused(browser)
+        if wanted(now):
+            return now
+    pytest.fail(f"o teclado não alcançou o elemento procurado em {limit} Tabs (foco em {focused(browser)})")
+
+
+def choose_by_keyboard(browser: Any, title: str) -> Callable[[], None]:
+    """From the message box, Shift+Tab back to the newest enabled answer button titled `title`, then Enter."""
+    from selenium.webdriver.common.keys import Keys
+
+    def do() -> None:
+        tab_until(browser, lambda f: f["tag"] == "button" and f["text"].startswith(title), backwards=True, limit=30)
+        press(browser, Keys.ENTER)
+    return do
+
+
+def test_keyboard_only_opens_a_ticket(driver: Any, product: Product) -> None:
+    """No mouse at all: from the first Tab of the page to the ticket's number."""
+    from selenium.webdriver.common.keys import Keys
+
+    chat = Chat(driver, product.base, TURN)
+    chat.load()
+    chat.wait(lambda _: chat.find("#identificacao").is_displayed(), WAIT, "seletor 'entrar como' não apareceu")
+    press(driver, Keys.TAB)
+    assert focused(driver)["text"] == "Ir para o conteúdo 1", "o primeiro Tab vai ao atalho para o conteúdo"
+    tab_until(driver, lambda f: f["id"] == "persona")
+    press(driver, Keys.ARROW_DOWN)  # the first persona: Ana Souza
+    # The panel is still closed: read the text content (Selenium's .text is only what is on screen).
+    chat.wait(lambda _: "Ana Souza" in chat.find("#quem").get_attribute("textContent"), WAIT,
+              "o teclado não trocou a persona")
+    tab_until(driver, lambda f: f["id"] == "abrir-chat-texto")
+    chat.answer_after(lambda: press(driver, Keys.ENTER), expect="Olá! Eu sou o Assistente Serpro")
+    assert focused(driver)["id"] == "entrada", "ao abrir, o foco vai para a caixa de mensagem"
+
+    chat.answer_after(lambda: press(driver, "quero abrir um acionamento", Keys.ENTER), expect="Para qual serviço")
+    chat.answer_after(choose_by_keyboard(driver, "Datavalid"), expect="tipo do acionamento")
+    chat.answer_after(choose_by_keyboard(driver, "Problema"), expect="impacto")
+    chat.answer_after(choose_by_keyboard(driver, "Médio"), expect="Descreva")
+    description = "O Datavalid devolve tempo esgotado em metade das consultas desde as 10h, só pelo teclado."
+    chat.answer_after(lambda: press(driver, description, Keys.ENTER), expect="Posso registrar?")
+    done = chat.answer_after(choose_by_keyboard(driver, "Sim"))
+    number = NUMBER.search(" ".join(b["text"] for b in done))
+    assert number, f"sem número de acionamento\n{chat.transcript()}"
+    ticket = product.cli("tickets", "show", number.group())
+    assert (ticket["requester_email"], ticket["service"], ticket["description"]) == (
+        "ana.souza@exemplo.gov.br", "Datavalid", description)
+
+
+def tracker_rows(product: Product, sender: str) -> tuple[int, int]:
+    """(events, owner rows) the real tracker database holds for one conversation."""
+    from sqlalchemy import text
+
+    from backend.config import conversations_url
+    from backend.conversations import conversations_engine
+
+    engine = conversations_engine(conversations_url(product.env["DATABASE_URL"]))
+    try:
+        with engine.connect() as connection:
+            events = connection.scalar(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender})
+            owners = connection.scalar(
+                text("SELECT count(*) FROM conversation_owners WHERE sender_id = :s"), {"s": sender})
+    finally:
+        engine.dispose()
+    return events, owners
+
+
+def test_erasing_a_conversation_leaves_nothing_of_it_in_the_tracker_database(driver: Any, product: Product) -> None:
+    chat = Chat(driver, product.base, TURN)
+    chat.load()
+    chat.answer_after(chat.open_panel, expect="Olá! Eu sou o Assistente Serpro")
+    chat.sign_in_as("ana", "Ana Souza")
+    chat.answer_after(chat.type("718.426.305-71"))  # a CPF typed on its own
+    chat.answer_after(chat.type("quero abrir um acionamento"), expect="Para qual serviço")
+    shown = " ".join(b["text"] for b in chat.bubbles())
+    assert "xxx.426.305-xx" in shown and "718.426.305-71" not in shown, chat.transcript()
+    sender = driver.execute_script("return JSON.parse(sessionStorage.getItem('assistente-serpro-conversa')).sender")
+    events, owners = tracker_rows(product, sender)
+    assert events > 0 and owners == 1, (events, owners)
+
+    chat.find("#apagar-conversa").click()
+    chat.wait(lambda _: chat.find("#confirmar-apagar").is_displayed(), WAIT, "sem confirmação")
+    chat.find("#confirmar-apagar-sim").click()
+    chat.wait(lambda _: "apagada" in chat.find("#situacao-apagar").text, WAIT, "a conversa não foi apagada")
+
+    assert tracker_rows(product, sender) == (0, 0), "sobrou algo da conversa apagada no banco de conversas"
+    chat.wait(lambda _: [b["kind"] for b in chat.bubbles()] == ["bot"] and chat.idle(), TURN, "sem nova saudação")
+    assert "Olá! Eu sou o Assistente Serpro" in chat.bubbles()[0]["text"]
+    new_sender = driver.execute_script(
+        "return JSON.parse(sessionStorage.getItem('assistente-serpro-conversa')).sender")
+    assert new_sender != sender and tracker_rows(product, sender) == (0, 0)
 
 
 # ---------------------------------------------------------------- an integrator's page with the standard widget

@@ -79,7 +79,7 @@ def post_form(url: str, fields: dict[str, str]) -> Reply:
 @contextmanager
 def serving(app: web.WebApp) -> Iterator[str]:
     server = web.make_server("127.0.0.1", 0, app, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -359,6 +359,185 @@ def test_api_answers_only_its_methods(site: str) -> None:
     assert post_json(f"{site}/api/outra", {}).status == 404
 
 
+# ---------------------------------------------------------------- the server itself
+
+
+def test_server_names_no_versions_and_every_answer_has_the_headers(site: str) -> None:
+    for path in ("/", "/nada", "/api/nada", "/acessibilidade"):
+        reply = call("GET", f"{site}{path}")
+        assert reply.headers["Server"] == web.SERVER_NAME, path
+        assert "Python" not in reply.headers["Server"] and "aiohttp" not in reply.headers["Server"]
+        assert reply.headers["Content-Security-Policy"] == web.SECURITY_HEADERS["Content-Security-Policy"], path
+        assert reply.headers["X-Frame-Options"] == "DENY"
+
+
+def test_head_answers_without_a_body(site: str) -> None:
+    reply = call("HEAD", f"{site}/")
+    assert (reply.status, reply.text) == (200, "")
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_body_without_a_length_is_refused(site: str, rasa: FakeRasa) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield json.dumps({"sender": SENDER, "message": "oi"}).encode("utf-8")
+
+    request = urllib.request.Request(f"{site}/api/mensagem", data=chunks(), method="POST",
+                                     headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    with pytest.raises(urllib.error.HTTPError) as refused_request:
+        _DIRECT.open(request, timeout=30)
+    assert refused_request.value.code == 411
+    assert rasa.requests == []
+
+
+# ---------------------------------------------------------------- eMAG and LGPD on the page
+
+
+def test_page_has_the_emag_bar_with_access_keys(site: str) -> None:
+    page = call("GET", f"{site}/").text
+    keys = dict((key, target) for target, key in re.findall(r'<a href="#([a-z]+)" accesskey="(\d)"', page))
+    assert keys == {"1": "conteudo", "2": "menu", "4": "rodape"}  # no search on the site, so no Alt+3
+    for target in ("conteudo", "menu", "rodape"):
+        assert re.search(rf'id="{target}"[^>]*tabindex="-1"', page), f"#{target} must take the focus"
+    assert 'id="alto-contraste"' in page and 'aria-pressed="false"' in page
+    assert '<script src="/acessibilidade.js"></script>' in page  # in <head>, before the page is painted
+    assert 'href="/acessibilidade"' in page and 'href="/privacidade"' in page
+
+
+def test_chat_states_what_it_keeps_before_the_first_message(desk: ServiceDesk, rasa: FakeRasa) -> None:
+    with serving(web.WebApp(desk, rasa.url, development=False, retention_days=12)) as base:
+        page = call("GET", f"{base}/").text
+    notice = re.search(r'<p id="aviso-lgpd"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "12 dias" in notice and "mascarados" in notice and 'href="/privacidade"' in notice
+    assert page.index('id="aviso-lgpd"') < page.index('id="mensagens"')
+    assert "{{" not in page
+    assert 'id="apagar-conversa"' in page and 'id="confirmar-apagar" ' in page and "Sim, apagar" in page
+
+
+def test_accessibility_page_states_conformance_shortcuts_and_how_to_report(site: str) -> None:
+    reply = call("GET", f"{site}/acessibilidade")
+    assert reply.status == 200
+    for text in ("eMAG 3.1", "WCAG 2.1, nível AA", "<kbd>Alt</kbd> + <kbd>1</kbd>", "<kbd>Alt</kbd> + <kbd>2</kbd>",
+                 "<kbd>Alt</kbd> + <kbd>4</kbd>", "Alto contraste", "Relatar uma barreira", "0800 728 2323",
+                 "css.serpro@serpro.gov.br", "axe-core"):
+        assert text in reply.text, text
+
+
+def test_privacy_page_states_what_how_long_and_why(desk: ServiceDesk, rasa: FakeRasa) -> None:
+    with serving(web.WebApp(desk, rasa.url, development=False, retention_days=45)) as base:
+        reply = call("GET", f"{base}/privacidade")
+    assert reply.status == 200
+    for text in ("LGPD", "<strong>45 dias</strong>", "Para quê", "xxx.456.789-xx", "Apagar esta conversa",
+                 "nunca é guardada", "0800 728 2323"):
+        assert text in reply.text, text
+
+
+def test_link_forms_carry_the_bar_but_no_script(site: str, desk: ServiceDesk, resolved: str) -> None:
+    page = call("GET", site + link_path(desk.links.follow(resolved))).text
+    assert 'accesskey="1"' in page and 'id="rodape"' in page and 'id="menu"' in page
+    assert "<script" not in page and 'id="alto-contraste"' not in page
+
+
+# ---------------------------------------------------------------- "Apagar esta conversa"
+
+
+@pytest.fixture
+def tracker_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The real conversation store (Rasa's SQL tracker store, ours) over a SQLite file, as the Rasa server runs it."""
+    from rasa.shared.core.domain import Domain
+
+    from bot.conversation_store import PrivateTrackerStore
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'assistente.db'}")
+    monkeypatch.setenv("ASSISTENTE_SECRET", TEST_SECRET)
+    monkeypatch.delenv("ASSISTENTE_PERSONA", raising=False)
+    store = PrivateTrackerStore(domain=Domain.load(str(PROJECT_ROOT / "domain.yml")))
+    yield store
+    store.engine.dispose()
+
+
+def converse(store: Any, sender: str, token: str) -> None:
+    """Two turns of a signed-in conversation, stored as the Rasa server stores them."""
+    import asyncio
+
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker(sender, store.domain.slots)
+    for text in ("oi", "quero ver meus acionamentos"):
+        tracker.update(UserUttered(text, {"name": "cumprimentar", "confidence": 0.9}, metadata={"token": token}))
+        tracker.update(ActionExecuted("utter_saudacao"))
+        tracker.update(BotUttered("Olá!"))
+        asyncio.run(store.save(tracker))
+
+
+def stored(store: Any, sender: str) -> tuple[int, int]:
+    """(events, owner rows) the tracker database holds for a conversation."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as connection:
+        events = connection.scalar(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender})
+        owners = connection.scalar(text("SELECT count(*) FROM conversation_owners WHERE sender_id = :s"), {"s": sender})
+    return events, owners
+
+
+@pytest.fixture
+def erasing_site(desk: ServiceDesk, rasa: FakeRasa, tracker_store: Any) -> Iterator[str]:
+    from backend.config import load_settings
+
+    app = web.WebApp(desk, rasa.url, development=False, conversations_url=load_settings().conversations_url)
+    with serving(app) as base:
+        yield base
+
+
+def test_erasing_leaves_nothing_of_that_conversation(erasing_site: str, desk: ServiceDesk, tracker_store: Any) -> None:
+    mine, other = "web-" + "a" * 32, "web-" + "b" * 32
+    converse(tracker_store, mine, desk.issue_token("23456789173"))
+    converse(tracker_store, other, desk.issue_token("34567891228"))
+    assert stored(tracker_store, mine)[0] > 0 and stored(tracker_store, mine)[1] == 1
+    before_other = stored(tracker_store, other)
+
+    reply = post_json(f"{erasing_site}/api/apagar", {"sender": mine})
+
+    assert reply.status == 200
+    assert reply.json()["apagada"] is True and reply.json()["eventos"] > 0
+    assert stored(tracker_store, mine) == (0, 0)
+    assert stored(tracker_store, other) == before_other  # only the conversation the browser names
+    again = post_json(f"{erasing_site}/api/apagar", {"sender": mine})  # nothing left: still a calm answer
+    assert (again.status, again.json()["eventos"]) == (200, 0)
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({}, 400, "remetente_invalido"),
+    ({"sender": "x"}, 400, "remetente_invalido"),
+    ({"sender": "web-%' OR 1=1 --"}, 400, "remetente_invalido"),
+    ({"sender": ["web-" + "a" * 32]}, 400, "remetente_invalido"),
+])
+def test_erasing_needs_a_conversation_id(erasing_site: str, desk: ServiceDesk, tracker_store: Any,
+                                         body: dict, status: int, code: str) -> None:
+    sender = "web-" + "c" * 32
+    converse(tracker_store, sender, desk.issue_token("23456789173"))
+    before = stored(tracker_store, sender)
+    reply = post_json(f"{erasing_site}/api/apagar", body)
+    assert (reply.status, reply.json()["error"]["code"]) == (status, code)
+    assert stored(tracker_store, sender) == before
+
+
+def test_erasing_answers_only_json_posts(erasing_site: str) -> None:
+    assert call("GET", f"{erasing_site}/api/apagar").status == 405
+    form = call("POST", f"{erasing_site}/api/apagar", b"sender=web-aaaaaaaaaaaa", "application/x-www-form-urlencoded")
+    assert form.status == 415  # a cross-site form cannot erase a conversation
+
+
+def test_erasing_with_the_store_unreachable_is_told_in_portuguese(desk: ServiceDesk, rasa: FakeRasa,
+                                                                   tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'nao-existe' / 'conversas.db'}"
+    with serving(web.WebApp(desk, rasa.url, development=False, conversations_url=url)) as base:
+        reply = post_json(f"{base}/api/apagar", {"sender": "web-" + "d" * 32})
+    assert reply.status == 503
+    assert reply.json()["error"]["code"] == "indisponivel"
+    assert "0800 728 2323" in reply.json()["error"]["message"]
+
+
 # ---------------------------------------------------------------- the follow-up link
 
 
@@ -440,7 +619,7 @@ def test_server_log_never_shows_link_tokens(desk: ServiceDesk, rasa: FakeRasa, r
     url = desk.links.follow(resolved)
     app = web.WebApp(desk, rasa.url, development=True)
     server = web.make_server("127.0.0.1", 0, app, quiet=False)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"

@@ -3,7 +3,9 @@
 // Talks only to its own server: POST /api/mensagem {sender, message, token} -> {replies: [{text, buttons}]}
 // or {error: {code, message}}. Every text (the user's and the assistant's) is put in the page with
 // textContent; links are <a> elements built here. The conversation lives in sessionStorage, so it survives
-// a reload of the tab and disappears with it.
+// a reload of the tab and disappears with it. A CPF the user types is shown (and kept in the tab) masked as in
+// the lists, xxx.456.789-xx, also when an answer repeats it. "Apagar esta conversa" erases the conversation on
+// the server (POST /api/apagar {sender}) after a confirmation, then here.
 (function () {
   "use strict";
 
@@ -28,6 +30,12 @@
   var who = document.getElementById("quem");
   var signInBox = document.getElementById("identificacao");
   var personaSelect = document.getElementById("persona");
+  var eraseButton = document.getElementById("apagar-conversa");
+  var eraseConfirm = document.getElementById("confirmar-apagar");
+  var eraseYes = document.getElementById("confirmar-apagar-sim");
+  var eraseNo = document.getElementById("confirmar-apagar-nao");
+  var eraseStatus = document.getElementById("situacao-apagar");
+  var NOT_ERASED = "Não foi possível apagar a conversa agora. Tente de novo em instantes.";
 
   var busy = false;
   var state = load();
@@ -119,6 +127,34 @@
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  // ------------------------------------------------------------------ personal data: CPF masked as in the lists
+
+  var CPF = /(\d{3})\.?(\d{3})\.?(\d{3})-?(\d{2})/g;
+  var typedCpfs = {}; // digits of the CPFs typed on this page (memory only): answers repeating them are masked
+
+  function validCpf(digits) {
+    if (/^(\d)\1{10}$/.test(digits)) { return false; }
+    for (var size = 9; size < 11; size++) {
+      var sum = 0;
+      for (var i = 0; i < size; i++) { sum += Number(digits[i]) * (size + 1 - i); }
+      if ((sum * 10) % 11 % 10 !== Number(digits[size])) { return false; }
+    }
+    return true;
+  }
+
+  // `mine`: text the user typed (every valid CPF is masked); otherwise only the CPFs the user typed are.
+  function maskCpfs(text, mine) {
+    return text.replace(CPF, function (found, a, b, c, d, offset) {
+      var before = text.charAt(offset - 1);
+      var after = text.charAt(offset + found.length);
+      if (/[\d.\-\/]/.test(before) || /[\d.\-\/]/.test(after)) { return found; } // part of a longer number
+      var digits = a + b + c + d;
+      if (mine ? !validCpf(digits) : !typedCpfs[digits]) { return found; }
+      if (mine) { typedCpfs[digits] = true; }
+      return "xxx." + b + "." + c + "-xx";
+    });
+  }
+
   // ------------------------------------------------------------------ rendering
 
   var groups = []; // index of an item -> its button group element
@@ -161,7 +197,7 @@
     if (!group) { return; }
     Array.prototype.forEach.call(group.children, function (element, position) {
       element.disabled = !!item.used;
-      var chosen = item.used && item.chosen === position;
+      var chosen = Boolean(item.used) && item.chosen === position; // toggle(x, undefined) would flip it
       element.classList.toggle("escolhido", chosen);
       if (chosen) { element.setAttribute("aria-pressed", "true"); } else { element.removeAttribute("aria-pressed"); }
     });
@@ -181,6 +217,7 @@
   }
 
   function add(item) {
+    item.text = maskCpfs(item.text || "", item.kind === "usuario");
     state.items.push(item);
     save();
     renderItem(item, state.items.length - 1);
@@ -317,6 +354,63 @@
     renderAll();
     if (state.open) { greetIfNew(); }
   }
+
+  // ------------------------------------------------------------------ "Apagar esta conversa" (LGPD)
+
+  function askErase() {
+    eraseStatus.textContent = "";
+    eraseConfirm.hidden = false;
+    eraseButton.setAttribute("aria-expanded", "true");
+    eraseNo.focus(); // the safe choice first
+  }
+
+  function closeErase() {
+    eraseConfirm.hidden = true;
+    eraseButton.setAttribute("aria-expanded", "false");
+  }
+
+  function erase() {
+    if (busy) { return; }
+    var identity = state.token ? { persona: state.persona, name: state.name, token: state.token } : null;
+    eraseYes.disabled = true;
+    fetch("/api/apagar", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.sender })
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, data: data || {} };
+      });
+    }).then(function (result) {
+      if (!result.ok) {
+        var message = result.data.error && typeof result.data.error.message === "string"
+          ? result.data.error.message : NOT_ERASED;
+        var refusal = new Error(message);
+        refusal.fromServer = true;
+        throw refusal;
+      }
+      closeErase();
+      restart(identity); // the same person, a new conversation
+      eraseStatus.textContent = "Conversa apagada do servidor e desta página.";
+      input.focus();
+    }).catch(function (error) {
+      closeErase();
+      eraseStatus.textContent = error && error.fromServer ? error.message : NOT_ERASED;
+      eraseButton.focus();
+    }).then(function () {
+      eraseYes.disabled = false;
+    });
+  }
+
+  eraseButton.setAttribute("aria-expanded", "false");
+  eraseButton.addEventListener("click", function () {
+    if (eraseConfirm.hidden) { askErase(); } else { closeErase(); }
+  });
+  eraseNo.addEventListener("click", function () {
+    closeErase();
+    eraseButton.focus();
+  });
+  eraseYes.addEventListener("click", erase);
 
   launcher.addEventListener("click", function () {
     if (panel.hidden) { openPanel(); } else { closePanel(); }
