@@ -13,7 +13,8 @@ from __future__ import annotations
 import hmac
 import logging
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
@@ -142,7 +143,7 @@ class SocketIOInput(RasaSocketIOInput):
 
 
 def _guarded(on_new_message: OnNewMessage) -> OnNewMessage:
-    async def handle(message: UserMessage) -> Optional[Any]:
+    async def handle(message: UserMessage) -> Any | None:
         try:
             message.sender_id = clean_sender(message.sender_id)
             message.text = clean_text(message.text)

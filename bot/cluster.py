@@ -13,6 +13,7 @@ two counts scale independently (README, "make cluster").
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import subprocess
@@ -132,7 +133,8 @@ def render_nginx(run_dir: Path, host: str, ports: Ports) -> Path:
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", value)
     if "{{" in text:
-        raise LaunchError("Erro: deploy/nginx.conf.template tem um marcador desconhecido. / Error: unknown placeholder.")
+        raise LaunchError(
+            "Erro: deploy/nginx.conf.template tem um marcador desconhecido. / Error: unknown placeholder.")
     config = run_dir / "nginx.conf"
     config.write_text(text, encoding="utf-8")
     return config
@@ -168,7 +170,7 @@ def action_services(python: str, env: dict[str, str], ports: Ports) -> list[Serv
             label=f"o servidor de ações {n}", label_en=f"action server {n}",
             command=[python, "-m", "rasa", "run", "actions", "--port", str(port), "--actions", "actions"],
             env=actions_env,
-            ready=lambda port=port: http_ok(f"http://127.0.0.1:{port}/health"),
+            ready=functools.partial(http_ok, f"http://127.0.0.1:{port}/health"),
             url="", listens=(("127.0.0.1", port),),
         )
         for n, port in enumerate(ports.action_replicas, start=1)
@@ -184,7 +186,7 @@ def rasa_services(python: str, env: dict[str, str], ports: Ports, model: Path) -
         command[command.index("--endpoints") + 1] = str(CLUSTER_ENDPOINTS)
         services.append(Service(
             label=f"o servidor Rasa {n}", label_en=f"Rasa replica {n}", command=command, env=rasa_env,
-            ready=lambda port=port: launcher.rasa_status_ok(f"http://127.0.0.1:{port}", token),
+            ready=functools.partial(launcher.rasa_status_ok, f"http://127.0.0.1:{port}", token),
             url="", listens=(("127.0.0.1", port),),
         ))
     return services

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import UserUttered
@@ -69,7 +69,7 @@ class PrivateTrackerStore(SQLTrackerStore):
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+    ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
             rows = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions

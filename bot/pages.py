@@ -8,10 +8,11 @@ high-contrast switch, acessibilidade.js).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
-from typing import Any, Mapping
+from typing import Any
 
 from backend.clock import format_br
 from backend.vocabulary import EVENT_LABELS

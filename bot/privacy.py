@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -34,7 +35,7 @@ Transform = Callable[[str], str]
 
 def cipher_for(secret: str) -> Fernet:
     """The conversations' cipher: its own key, derived from the deployment secret."""
-    digest = hashlib.sha256(f"assistente-conversas:{secret}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"assistente-conversas:{secret}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
@@ -51,7 +52,9 @@ def mask_value(kind: str, value: str) -> str:
 
 
 def has_personal_data(text: str) -> bool:
-    return bool(_JWT.search(text) or _E164.search(text)) or any(found.entity in PERSONAL for found in find_entities(text))
+    if _JWT.search(text) or _E164.search(text):
+        return True
+    return any(found.entity in PERSONAL for found in find_entities(text))
 
 
 def mask_text(text: str) -> str:
@@ -62,7 +65,7 @@ def mask_text(text: str) -> str:
 def seal_text(text: str, cipher: Fernet) -> str:
     """`text` with every full CPF, e-mail and phone encrypted in place and every token removed."""
     return _replace_personal(
-        text, lambda kind, value: f"[[pii:{cipher.encrypt(f'{kind}:{value}'.encode('utf-8')).decode('ascii')}]]"
+        text, lambda kind, value: f"[[pii:{cipher.encrypt(f'{kind}:{value}'.encode()).decode('ascii')}]]"
     )
 
 

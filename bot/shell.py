@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from bot.launcher import _die_with_parent, child_environment
 
@@ -39,8 +40,8 @@ def _wait_health(url: str, seconds: float = 120) -> None:
     raise SystemExit(f"Servidor de ações não respondeu em {url}.")
 
 
-def _spawn(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=_die_with_parent, **kwargs)  # type: ignore[arg-type]
+def _spawn(command: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=_die_with_parent, **kwargs)
 
 
 def _stop(children: list[subprocess.Popen]) -> None:

@@ -36,10 +36,11 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -544,7 +545,7 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
 def build_application(app: WebApp) -> web.Application:
     application = web.Application(client_max_size=MAX_BODY, middlewares=[refusals])
     application[APP_KEY] = app
-    application.on_response_prepare.append(security_headers)
+    application.on_response_prepare.append(security_headers)  # type: ignore[arg-type]  # aiohttp 3.9 stub mistyped
 
     async def rasa_session(application: web.Application) -> Any:
         # Rasa is on loopback: never through a proxy from the environment (trust_env=False). Connections are kept
