@@ -24,7 +24,14 @@ from actions.common import (
     sign_in,
 )
 from actions.faq import answered_question
-from actions.ticket_text import infer_category, is_detailed, parse_category, parse_impact, parse_yes_no
+from actions.ticket_text import (
+    infer_category,
+    is_detailed,
+    parse_category,
+    parse_impact,
+    parse_yes_no,
+    stated_impact,
+)
 from backend import numbering
 from backend.errors import DeskError, InvalidInput
 from backend.tickets import MAX_TEXT
@@ -47,15 +54,19 @@ class ActionPrepararAcionamento(Action):
             return [SlotSet("autenticado", False), *reset(*TICKET_SLOTS)]
         text = (tracker.latest_message or {}).get("text") or ""
         events = [SlotSet("autenticado", True), *reset(*TICKET_SLOTS)]
-        service = latest_entity(tracker, "servico")
-        category = infer_category(text)
-        if service:
-            events.append(SlotSet("servico", service))
-        if category:
-            events.append(SlotSet("categoria", category))
-        if is_detailed(text) and not text.startswith("/"):
-            events.append(SlotSet("descricao", text))
-        return events
+        return events + [SlotSet(slot, value) for slot, value in stated_ticket(text, latest_entity(tracker, "servico"))]
+
+
+def stated_ticket(text: str, service: str | None) -> list[tuple[str, str]]:
+    """The form's slots a first message states: service (NLU entity), category, impact when said in so many words
+    (it makes the category a problem), and the message itself as the description when it describes something."""
+    if text.startswith("/"):
+        return [("servico", service)] if service else []
+    impact = stated_impact(text)
+    category = infer_category(text) or ("problema" if impact else None)
+    stated = [("servico", service), ("categoria", category), ("impacto", impact if category == "problema" else None),
+              ("descricao", text if is_detailed(text) else None)]
+    return [(slot, value) for slot, value in stated if value]
 
 
 class ValidateAcionamentoForm(FormValidator):

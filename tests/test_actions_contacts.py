@@ -245,7 +245,8 @@ def test_a_good_answer_clears_only_its_own_count():
     ("Representante Legal / Financeiro", ["financeiro", "representante_legal"], False),
 ])
 def test_profiles(typed, codes, more):
-    result, messages = validate(ValidateContatoForm(), "validate_contato_perfis", typed, tracker(typed, form=FORM))
+    asked = tracker(typed, form=FORM, slots={"requested_slot": "contato_perfis"})
+    result, messages = validate(ValidateContatoForm(), "validate_contato_perfis", typed, asked)
 
     assert result == {"contato_perfis": codes, "contato_mais_perfis": more, "tentativas": None}
     assert messages == []
@@ -261,10 +262,11 @@ def test_profiles_through_the_form(desk):
 
 
 def test_prefilled_profiles_arrive_as_a_list():
+    """A type named unasked in the first message is what the user wants: "add another type?" is not asked."""
     result, _ = validate(ValidateContatoForm(), "validate_contato_perfis", ["Financeiro"],
                          tracker("incluir contato financeiro", form=FORM))
 
-    assert result == {"contato_perfis": ["financeiro"], "contato_mais_perfis": None, "tentativas": None}
+    assert result == {"contato_perfis": ["financeiro"], "contato_mais_perfis": False, "tentativas": None}
 
 
 def test_profile_entities_are_used_when_present():
