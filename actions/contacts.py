@@ -16,6 +16,7 @@ from actions.common import (
     FormValidator,
     current_contact,
     desk,
+    form_slots,
     latest_entity,
     latest_intent,
     reset,
@@ -32,9 +33,8 @@ from backend.contacts import NewContact
 from backend.errors import DeskError, InvalidInput
 from backend.vocabulary import MAX_PROFILES, PROFILES
 
-CONTACT_SLOTS = ("contato_nome", "contato_email", "contato_cpf", "contato_perfis", "contato_mais_perfis",
-                 "contato_telefone", "contato_telefone2", "contato_declaracao", "confirmacao", "tentativas")
-REMOVAL_SLOTS = ("contato_remover", "confirmacao", "tentativas")
+CONTACT_FORM = "contato_form"
+REMOVAL_FORM = "remocao_form"
 FOREIGN = "estrangeiro"
 NO_PHONE = "nenhum"
 
@@ -78,7 +78,7 @@ class ActionPrepararContato(Action):
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         contact = _allowed(dispatcher, tracker)
-        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*CONTACT_SLOTS)]
+        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*form_slots(domain, CONTACT_FORM))]
         if contact is None:
             return [*events, SlotSet("pode_gerenciar_contatos", False)]
         text = (tracker.latest_message or {}).get("text") or ""
@@ -280,7 +280,7 @@ class ActionAskContatoFormConfirmacao(Action):
 class ActionIncluirContato(ConfirmedSubmit):
     """Submit: stores the confirmed contact (the backend queues the first-access e-mail)."""
 
-    slots = CONTACT_SLOTS
+    forms = (CONTACT_FORM,)
     declined = "utter_contato_nao_incluido"
 
     def name(self) -> str:
@@ -343,7 +343,7 @@ class ActionPrepararRemocao(Action):
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         contact = _allowed(dispatcher, tracker)
-        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*REMOVAL_SLOTS)]
+        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*form_slots(domain, REMOVAL_FORM))]
         if contact is None:
             return [*events, SlotSet("pode_gerenciar_contatos", False)]
         named = latest_entity(tracker, "email") or latest_entity(tracker, "nome")
@@ -425,7 +425,7 @@ class ActionAskRemocaoFormConfirmacao(Action):
 class ActionRemoverContato(ConfirmedSubmit):
     """Submit: removes the confirmed contact; the backend explains when its rules refuse."""
 
-    slots = REMOVAL_SLOTS
+    forms = (REMOVAL_FORM,)
     declined = "utter_contato_nao_removido"
 
     def name(self) -> str:

@@ -15,6 +15,7 @@ from actions.common import (
     FormValidator,
     current_contact,
     desk,
+    form_slots,
     latest_entity,
     latest_intent,
     reset,
@@ -37,7 +38,7 @@ from backend.errors import DeskError, InvalidInput
 from backend.tickets import MAX_TEXT
 from backend.vocabulary import CATEGORIES, IMPACTS
 
-TICKET_SLOTS = ("servico", "categoria", "impacto", "descricao", "confirmacao", "tentativas")
+TICKET_FORM = "acionamento_form"
 RECENT_TICKETS = 5
 
 
@@ -51,9 +52,9 @@ class ActionPrepararAcionamento(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if current_contact(tracker) is None:
             sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *reset(*TICKET_SLOTS)]
+            return [SlotSet("autenticado", False), *reset(*form_slots(domain, TICKET_FORM))]
         text = (tracker.latest_message or {}).get("text") or ""
-        events = [SlotSet("autenticado", True), *reset(*TICKET_SLOTS)]
+        events = [SlotSet("autenticado", True), *reset(*form_slots(domain, TICKET_FORM))]
         return events + [SlotSet(slot, value) for slot, value in stated_ticket(text, latest_entity(tracker, "servico"))]
 
 
@@ -162,7 +163,7 @@ class ActionAskAcionamentoFormConfirmacao(Action):
 class ActionAbrirAcionamento(ConfirmedSubmit):
     """Submit: registers the confirmed ticket and tells number, deadline and e-mail."""
 
-    slots = TICKET_SLOTS
+    forms = (TICKET_FORM,)
     declined = "utter_acionamento_nao_registrado"
 
     def name(self) -> str:
@@ -266,7 +267,7 @@ class ActionAlterarContato(Action):
         dispatcher.utter_message(response="utter_alterar_contato")
         return [
             SlotSet("autenticado", True),
-            *reset(*TICKET_SLOTS),
+            *reset(*form_slots(domain, TICKET_FORM)),
             SlotSet("servico", "area_cliente"),
             SlotSet("categoria", "solicitacao"),
             SlotSet("descricao", description),

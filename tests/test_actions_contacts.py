@@ -21,8 +21,10 @@ from actions.contacts import (
     ValidateRemocaoForm,
 )
 from backend.seed import PERSONAS
+from actions.common import form_slots
 from tests.actions_helpers import (  # noqa: F401 — `plugged` is an autouse fixture
     DATA_METHODS,
+    DOMAIN,
     Spy,
     all_text,
     entity,
@@ -40,9 +42,8 @@ from tests.actions_helpers import (  # noqa: F401 — `plugged` is an autouse fi
     validate,
 )
 
-CONTACT_SLOTS = ["contato_nome", "contato_email", "contato_cpf", "contato_perfis", "contato_mais_perfis",
-                 "contato_telefone", "contato_telefone2", "contato_declaracao", "confirmacao", "tentativas"]
-REMOVAL_SLOTS = ["contato_remover", "confirmacao", "tentativas"]
+CONTACT_SLOTS = form_slots(DOMAIN, "contato_form")
+REMOVAL_SLOTS = form_slots(DOMAIN, "remocao_form")
 RESET_CONTACT = [SlotSet(slot, None) for slot in CONTACT_SLOTS]
 RESET_REMOVAL = [SlotSet(slot, None) for slot in REMOVAL_SLOTS]
 FORM = "contato_form"

@@ -287,3 +287,17 @@ def test_a_score_out_of_range_is_told_and_asked_again(desk, resolved):
 ])
 def test_what_an_evaluation_message_states(text, stated):
     assert read_evaluation(text) == stated
+
+
+# --- form slot lists come from the domain -------------------------------------------------------------------------
+
+
+def test_form_slots_are_read_from_the_domain():
+    from actions.common import form_slots
+    from tests.actions_helpers import DOMAIN
+
+    assert form_slots(DOMAIN, "remocao_form") == ["contato_remover", "confirmacao", "tentativas"]
+    assert form_slots(DOMAIN, "complemento_form", "reabertura_form") == [
+        "numero_acionamento", "complemento", "motivo", "confirmacao", "tentativas"]
+    domain = {"forms": {"novo_form": {"required_slots": ["a", "confirmacao", "b"]}}}
+    assert form_slots(domain, "novo_form") == ["a", "b", "confirmacao", "tentativas"]
