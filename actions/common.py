@@ -158,9 +158,10 @@ async def _guarded(run: Run, self: Any, dispatcher: CollectingDispatcher, tracke
 
 class ConfirmedSubmit(Action, ABC):
     """The action after every form: the user's "sim" to the summary makes it `submit`; anything else is told that
-    nothing was written. Either way the form's answers (`slots`) are forgotten: `done` resets them."""
+    nothing was written. Either way the answers of `forms` (their slots, from the domain) are forgotten: `done`
+    resets them."""
 
-    slots: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
     declined = ""  # the response saying nothing was written
 
     @abstractmethod
@@ -168,7 +169,7 @@ class ConfirmedSubmit(Action, ABC):
 
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        done = reset(*self.slots)
+        done = reset(*form_slots(domain, *self.forms))
         if tracker.get_slot("confirmacao") is not True:
             dispatcher.utter_message(response=self.declined)
             return done
@@ -237,6 +238,14 @@ def br_datetime(iso: str) -> str:
 
 def reset(*slots: str) -> list[EventType]:
     return [SlotSet(slot, None) for slot in slots]
+
+
+def form_slots(domain: dict, *forms: str) -> list[str]:
+    """The slots the answers of `forms` live in, read from the domain's `forms:` (never restated here): their
+    required slots in order, the confirmation last, then the retry counter `tentativas`. What preparing a form,
+    submitting it and cancelling it forget."""
+    answers = [slot for form in forms for slot in domain["forms"][form]["required_slots"] if slot != "confirmacao"]
+    return list(dict.fromkeys([*answers, "confirmacao", "tentativas"]))
 
 
 def count_failure(tracker: Tracker, slot: str) -> tuple[int, dict[str, Any]]:

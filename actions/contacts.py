@@ -16,6 +16,7 @@ from actions.common import (
     FormValidator,
     current_contact,
     desk,
+    form_slots,
     latest_entity,
     latest_intent,
     reset,
@@ -32,9 +33,8 @@ from backend.contacts import NewContact
 from backend.errors import DeskError, InvalidInput
 from backend.vocabulary import MAX_PROFILES, PROFILES
 
-CONTACT_SLOTS = ("contato_nome", "contato_email", "contato_cpf", "contato_perfis", "contato_mais_perfis",
-                 "contato_telefone", "contato_telefone2", "contato_declaracao", "confirmacao", "tentativas")
-REMOVAL_SLOTS = ("contato_remover", "confirmacao", "tentativas")
+CONTACT_FORM = "contato_form"
+REMOVAL_FORM = "remocao_form"
 FOREIGN = "estrangeiro"
 NO_PHONE = "nenhum"
 
@@ -78,20 +78,68 @@ class ActionPrepararContato(Action):
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         contact = _allowed(dispatcher, tracker)
-        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*CONTACT_SLOTS)]
+        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*form_slots(domain, CONTACT_FORM))]
         if contact is None:
             return [*events, SlotSet("pode_gerenciar_contatos", False)]
-        prefill = {
-            "contato_nome": latest_entity(tracker, "nome"),
-            "contato_email": latest_entity(tracker, "email"),
-            "contato_cpf": latest_entity(tracker, "cpf"),
-            "contato_telefone": latest_entity(tracker, "telefone"),
-        }
-        profiles = list(tracker.get_latest_entity_values("perfil"))
-        if profiles:
-            prefill["contato_perfis"] = profiles
-        events += [SlotSet(slot, value) for slot, value in prefill.items() if value]
+        text = (tracker.latest_message or {}).get("text") or ""
+        events += [SlotSet(slot, value) for slot, value in stated_contact(text, tracker).items()]
         return [*events, SlotSet("pode_gerenciar_contatos", True)]
+
+
+def stated_contact(text: str, tracker: Tracker) -> dict[str, Any]:
+    """The contact form's slots a first message states ("inclua a Mariana Prado, mariana@…, CPF …, financeiro,
+    (61) 3411-2200"). Every value is validated by the form as if it had been answered. A message that gives a phone
+    has given the phones it means to: the optional secondary one is not asked then (the summary shows it)."""
+    phones = list(tracker.get_latest_entity_values("telefone"))
+    profiles = list(tracker.get_latest_entity_values("perfil")) or profiles_in(text)
+    folded = fold(text)
+    stated: dict[str, Any] = {
+        "contato_nome": full_name(text, latest_entity(tracker, "nome")),
+        "contato_email": latest_entity(tracker, "email"),
+        "contato_cpf": FOREIGN if "estrangeir" in folded else latest_entity(tracker, "cpf"),
+        "contato_perfis": profiles or None,
+        "contato_telefone": phones[0] if phones else None,
+        "contato_telefone2": (phones[1] if len(phones) > 1 else NO_PHONE) if phones else None,
+        "contato_declaracao": True if re.search(r"\bdeclaro\b.*\b(veracidade|verdadeir)", folded) else None,
+    }
+    return {slot: value for slot, value in stated.items() if value}
+
+
+_NAME_WORD = re.compile(r"[A-ZÀ-Ý][a-zà-ÿ'’]+")
+_NAME_PARTICLES = {"da", "de", "do", "das", "dos"}
+# Capitalised words that start a request rather than a name ("Cadastre Mariana Prado").
+_NOT_NAME = {"cadastre", "cadastrar", "cadastra", "inclua", "incluir", "inclui", "adicione", "adicionar", "adiciona",
+             "novo", "nova", "contato", "quero", "preciso", "por", "favor", "oi", "ola", "bom", "boa", "nome", "cpf"}
+
+
+def full_name(text: str, partial: str | None) -> str | None:
+    """The whole run of capitalised words around the name NLU found (it may cut "Mariana Teixeira Prado" to
+    "Mariana Teixeira"); without an NLU name, a run of at least two capitalised words that is not a profile."""
+    runs = _capitalised_runs(text)
+    if partial:
+        return next((run for run in runs if partial in run or run in partial), partial)
+    label_words = {word for label in PROFILES.values() for word in fold(label).split()}
+    candidates = [run for run in runs if len(run.split()) >= 2 and not label_words & set(fold(run).split())]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _capitalised_runs(text: str) -> list[str]:
+    """Sequences like "Mariana da Silva Prado" (particles only between capitalised words), request words dropped."""
+    runs: list[list[str]] = [[]]
+    for word in re.findall(r"[\wÀ-ÿ'’]+|[^\w\s]", text):
+        if _NAME_WORD.fullmatch(word) and fold(word) not in _NOT_NAME:
+            runs[-1].append(word)
+        elif word in _NAME_PARTICLES and runs[-1]:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    names = []
+    for run in runs:
+        while run and run[-1] in _NAME_PARTICLES:
+            run.pop()
+        if run:
+            names.append(" ".join(run))
+    return names
 
 
 def _check_available(tracker: Tracker, email: str | None = None, cpf: str | None = None) -> None:
@@ -139,8 +187,10 @@ class ValidateContatoForm(FormValidator):
             codes = parse_profiles(text, list(tracker.get_latest_entity_values("perfil")))
         except InvalidInput as error:
             return refuse_answer(dispatcher, tracker, "contato_perfis", error.message)
-        # Several types given at once: the user said what they wanted; one type: offer to add more.
-        more = False if len(codes) > 1 else None
+        # Several types given at once, or types given unasked in a first message that said it all: the user said what
+        # they wanted; one type given as the answer to the question: offer to add more.
+        unasked = tracker.get_slot("requested_slot") != "contato_perfis"
+        more = False if len(codes) > 1 or unasked else None
         return {"contato_perfis": codes, "contato_mais_perfis": more, **clear_failures(tracker, "contato_perfis")}
 
     def validate_contato_mais_perfis(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
@@ -174,8 +224,10 @@ class ValidateContatoForm(FormValidator):
     def validate_contato_telefone2(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
         if value == NO_PHONE or parse_yes_no(str(value), latest_intent(tracker)) is False:
             return {"contato_telefone2": NO_PHONE, **clear_failures(tracker, "contato_telefone2")}
+        # Pre-filled from a first message with two phones, the value is the second phone found, not the first.
+        phones = list(tracker.get_latest_entity_values("telefone"))
         try:
-            phone = validation.normalize_phone(latest_entity(tracker, "telefone") or value)
+            phone = validation.normalize_phone(value if value in phones else (phones[0] if phones else value))
         except InvalidInput as error:
             return refuse_answer(dispatcher, tracker, "contato_telefone2", error.message)
         return {"contato_telefone2": phone, **clear_failures(tracker, "contato_telefone2")}
@@ -228,7 +280,7 @@ class ActionAskContatoFormConfirmacao(Action):
 class ActionIncluirContato(ConfirmedSubmit):
     """Submit: stores the confirmed contact (the backend queues the first-access e-mail)."""
 
-    slots = CONTACT_SLOTS
+    forms = (CONTACT_FORM,)
     declined = "utter_contato_nao_incluido"
 
     def name(self) -> str:
@@ -291,7 +343,7 @@ class ActionPrepararRemocao(Action):
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         contact = _allowed(dispatcher, tracker)
-        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*REMOVAL_SLOTS)]
+        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*form_slots(domain, REMOVAL_FORM))]
         if contact is None:
             return [*events, SlotSet("pode_gerenciar_contatos", False)]
         named = latest_entity(tracker, "email") or latest_entity(tracker, "nome")
@@ -373,7 +425,7 @@ class ActionAskRemocaoFormConfirmacao(Action):
 class ActionRemoverContato(ConfirmedSubmit):
     """Submit: removes the confirmed contact; the backend explains when its rules refuse."""
 
-    slots = REMOVAL_SLOTS
+    forms = (REMOVAL_FORM,)
     declined = "utter_contato_nao_removido"
 
     def name(self) -> str:

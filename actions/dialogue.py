@@ -8,10 +8,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import latest_entity, reset, safe
-from actions.contacts import CONTACT_SLOTS, REMOVAL_SLOTS
-from actions.ticket_followup import FOLLOWUP_SLOTS
-from actions.tickets import TICKET_SLOTS, ActionConsultarAcionamento
+from actions.common import form_slots, latest_entity, reset, safe
+from actions.tickets import ActionConsultarAcionamento
 
 FALLBACK_INTENT = "nlu_fallback"
 # What a "você quis dizer…" button may offer: the skills, by how users would name them.
@@ -41,8 +39,7 @@ class ActionCancelar(Action):
             dispatcher.utter_message(response="utter_cancelado")
         else:
             dispatcher.utter_message(text="Não há nada em andamento para cancelar. Posso ajudar em algo?")
-        slots = dict.fromkeys(TICKET_SLOTS + CONTACT_SLOTS + REMOVAL_SLOTS + FOLLOWUP_SLOTS)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(*slots)]
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(*form_slots(domain, *domain["forms"]))]
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:

@@ -10,22 +10,22 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ConfirmedSubmit, FormValidator, br_datetime, current_contact, desk, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
+from actions.common import ConfirmedSubmit, FormValidator, br_datetime, current_contact, desk, form_slots, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
 from actions.faq import answered_question
+from actions.ticket_text import read_evaluation, said_after
 from actions.tickets import validate_yes_no
 from backend import numbering
 from backend.catalogue import fold
 from backend.errors import DeskError
 from backend.tickets import MAX_TEXT
 
-FOLLOWUP_SLOTS = ("numero_acionamento", "complemento", "nota", "comentario", "concorda", "motivo", "confirmacao",
-                  "tentativas")
 # form -> (backend action name, how the question reads: "Qual acionamento você quer <verb>?", past participle)
 FORMS = {
     "complemento_form": ("complementar", "complementar", "complementados"),
     "avaliacao_form": ("avaliar", "avaliar", "avaliados"),
     "reabertura_form": ("reabrir", "reabrir", "reabertos"),
 }
+FOLLOWUP_FORMS = tuple(FORMS)  # they share the ticket number: starting or ending one forgets all three
 MIN_REASON = 5
 
 
@@ -39,14 +39,36 @@ class _PrepareFollowup(Action, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if current_contact(tracker) is None:
             sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *reset(*FOLLOWUP_SLOTS)]
+            return [SlotSet("autenticado", False), *reset(*form_slots(domain, *FOLLOWUP_FORMS))]
         text = (tracker.latest_message or {}).get("text") or ""
         number = latest_entity(tracker, "numero_acionamento") or numbering.parse_number(text)
-        events = [SlotSet("autenticado", True), *reset(*FOLLOWUP_SLOTS)]
-        return [*events, SlotSet("numero_acionamento", number)] if number else events
+        events = [SlotSet("autenticado", True), *reset(*form_slots(domain, *FOLLOWUP_FORMS))]
+        if number:
+            events.append(SlotSet("numero_acionamento", number))
+        if text.startswith("/"):  # a button: nothing typed
+            return events
+        found = numbering.search_number(text)
+        before, after = (text[:found[1]], text[found[2]:]) if found else (text, "")
+        return events + [SlotSet(slot, value) for slot, value in self.stated(before, after, found is not None).items()]
+
+    def stated(self, before: str, after: str, numbered: bool) -> dict[str, Any]:
+        """The form's other slots the first message states, given the text before and after its ticket number."""
+        return {}
 
 
-class ActionPrepararComplemento(_PrepareFollowup):
+class _PrepareWithText(_PrepareFollowup, ABC):
+    """Complement and reopen: what follows the ticket number is the text ("complementar o SS-…: o erro voltou")."""
+
+    text_slot = ""
+
+    def stated(self, before: str, after: str, numbered: bool) -> dict[str, Any]:
+        said = said_after(after) if numbered else None
+        return {self.text_slot: said} if said else {}
+
+
+class ActionPrepararComplemento(_PrepareWithText):
+    text_slot = "complemento"
+
     def name(self) -> str:
         return "action_preparar_complemento"
 
@@ -55,8 +77,13 @@ class ActionPrepararAvaliacao(_PrepareFollowup):
     def name(self) -> str:
         return "action_preparar_avaliacao"
 
+    def stated(self, before: str, after: str, numbered: bool) -> dict[str, Any]:
+        return read_evaluation(f"{before}, {after}")
 
-class ActionPrepararReabertura(_PrepareFollowup):
+
+class ActionPrepararReabertura(_PrepareWithText):
+    text_slot = "motivo"
+
     def name(self) -> str:
         return "action_preparar_reabertura"
 
@@ -235,7 +262,7 @@ class ActionAskReaberturaFormConfirmacao(Action):
 class _SubmitFollowup(ConfirmedSubmit, ABC):
     """Runs the confirmed operation on the chosen ticket; a refusal by the backend is told in its own words."""
 
-    slots = FOLLOWUP_SLOTS
+    forms = FOLLOWUP_FORMS
 
     @abstractmethod
     def name(self) -> str: ...

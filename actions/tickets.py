@@ -15,6 +15,7 @@ from actions.common import (
     FormValidator,
     current_contact,
     desk,
+    form_slots,
     latest_entity,
     latest_intent,
     reset,
@@ -25,13 +26,20 @@ from actions.common import (
 )
 from actions.deadline import asks_deadline, deadline_note, tell_ticket_deadline
 from actions.faq import answered_question
-from actions.ticket_text import infer_category, is_detailed, parse_category, parse_impact, parse_yes_no
+from actions.ticket_text import (
+    infer_category,
+    is_detailed,
+    parse_category,
+    parse_impact,
+    parse_yes_no,
+    stated_impact,
+)
 from backend import numbering
 from backend.errors import DeskError, InvalidInput
 from backend.tickets import MAX_TEXT
 from backend.vocabulary import CATEGORIES, IMPACTS
 
-TICKET_SLOTS = ("servico", "categoria", "impacto", "descricao", "confirmacao", "tentativas")
+TICKET_FORM = "acionamento_form"
 RECENT_TICKETS = 5
 
 
@@ -45,18 +53,22 @@ class ActionPrepararAcionamento(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if current_contact(tracker) is None:
             sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *reset(*TICKET_SLOTS)]
+            return [SlotSet("autenticado", False), *reset(*form_slots(domain, TICKET_FORM))]
         text = (tracker.latest_message or {}).get("text") or ""
-        events = [SlotSet("autenticado", True), *reset(*TICKET_SLOTS)]
-        service = latest_entity(tracker, "servico")
-        category = infer_category(text)
-        if service:
-            events.append(SlotSet("servico", service))
-        if category:
-            events.append(SlotSet("categoria", category))
-        if is_detailed(text) and not text.startswith("/"):
-            events.append(SlotSet("descricao", text))
-        return events
+        events = [SlotSet("autenticado", True), *reset(*form_slots(domain, TICKET_FORM))]
+        return events + [SlotSet(slot, value) for slot, value in stated_ticket(text, latest_entity(tracker, "servico"))]
+
+
+def stated_ticket(text: str, service: str | None) -> list[tuple[str, str]]:
+    """The form's slots a first message states: service (NLU entity), category, impact when said in so many words
+    (it makes the category a problem), and the message itself as the description when it describes something."""
+    if text.startswith("/"):
+        return [("servico", service)] if service else []
+    impact = stated_impact(text)
+    category = infer_category(text) or ("problema" if impact else None)
+    stated = [("servico", service), ("categoria", category), ("impacto", impact if category == "problema" else None),
+              ("descricao", text if is_detailed(text) else None)]
+    return [(slot, value) for slot, value in stated if value]
 
 
 class ValidateAcionamentoForm(FormValidator):
@@ -152,7 +164,7 @@ class ActionAskAcionamentoFormConfirmacao(Action):
 class ActionAbrirAcionamento(ConfirmedSubmit):
     """Submit: registers the confirmed ticket and tells number, deadline and e-mail."""
 
-    slots = TICKET_SLOTS
+    forms = (TICKET_FORM,)
     declined = "utter_acionamento_nao_registrado"
 
     def name(self) -> str:
@@ -258,7 +270,7 @@ class ActionAlterarContato(Action):
         dispatcher.utter_message(response="utter_alterar_contato")
         return [
             SlotSet("autenticado", True),
-            *reset(*TICKET_SLOTS),
+            *reset(*form_slots(domain, TICKET_FORM)),
             SlotSet("servico", "area_cliente"),
             SlotSet("categoria", "solicitacao"),
             SlotSet("descricao", description),

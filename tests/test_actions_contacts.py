@@ -21,8 +21,10 @@ from actions.contacts import (
     ValidateRemocaoForm,
 )
 from backend.seed import PERSONAS
+from actions.common import form_slots
 from tests.actions_helpers import (  # noqa: F401 — `plugged` is an autouse fixture
     DATA_METHODS,
+    DOMAIN,
     Spy,
     all_text,
     entity,
@@ -40,9 +42,8 @@ from tests.actions_helpers import (  # noqa: F401 — `plugged` is an autouse fi
     validate,
 )
 
-CONTACT_SLOTS = ["contato_nome", "contato_email", "contato_cpf", "contato_perfis", "contato_mais_perfis",
-                 "contato_telefone", "contato_telefone2", "contato_declaracao", "confirmacao", "tentativas"]
-REMOVAL_SLOTS = ["contato_remover", "confirmacao", "tentativas"]
+CONTACT_SLOTS = form_slots(DOMAIN, "contato_form")
+REMOVAL_SLOTS = form_slots(DOMAIN, "remocao_form")
 RESET_CONTACT = [SlotSet(slot, None) for slot in CONTACT_SLOTS]
 RESET_REMOVAL = [SlotSet(slot, None) for slot in REMOVAL_SLOTS]
 FORM = "contato_form"
@@ -245,7 +246,8 @@ def test_a_good_answer_clears_only_its_own_count():
     ("Representante Legal / Financeiro", ["financeiro", "representante_legal"], False),
 ])
 def test_profiles(typed, codes, more):
-    result, messages = validate(ValidateContatoForm(), "validate_contato_perfis", typed, tracker(typed, form=FORM))
+    asked = tracker(typed, form=FORM, slots={"requested_slot": "contato_perfis"})
+    result, messages = validate(ValidateContatoForm(), "validate_contato_perfis", typed, asked)
 
     assert result == {"contato_perfis": codes, "contato_mais_perfis": more, "tentativas": None}
     assert messages == []
@@ -261,10 +263,11 @@ def test_profiles_through_the_form(desk):
 
 
 def test_prefilled_profiles_arrive_as_a_list():
+    """A type named unasked in the first message is what the user wants: "add another type?" is not asked."""
     result, _ = validate(ValidateContatoForm(), "validate_contato_perfis", ["Financeiro"],
                          tracker("incluir contato financeiro", form=FORM))
 
-    assert result == {"contato_perfis": ["financeiro"], "contato_mais_perfis": None, "tentativas": None}
+    assert result == {"contato_perfis": ["financeiro"], "contato_mais_perfis": False, "tentativas": None}
 
 
 def test_profile_entities_are_used_when_present():

@@ -11,6 +11,7 @@ import pytest
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import form_slots
 from actions.dialogue import ActionCancelar
 from actions.tickets import (
     ActionAbrirAcionamento,
@@ -43,7 +44,7 @@ from tests.actions_helpers import (  # noqa: F401 — `plugged` is an autouse fi
     validate,
 )
 
-TICKET_SLOTS = ["servico", "categoria", "impacto", "descricao", "confirmacao", "tentativas"]
+TICKET_SLOTS = form_slots(DOMAIN, "acionamento_form")  # servico … descricao, confirmacao, tentativas
 RESET = [SlotSet(slot, None) for slot in TICKET_SLOTS]
 DATAVALID_DOWN = "o Datavalid está fora do ar desde cedo"
 FORM = "acionamento_form"
@@ -791,11 +792,7 @@ def test_contact_change_prefill_is_accepted_by_the_form_and_registered(desk):
 
 # --- action_cancelar ----------------------------------------------------------------------------
 
-ALL_FORM_SLOTS = TICKET_SLOTS + [
-    "contato_nome", "contato_email", "contato_cpf", "contato_perfis", "contato_mais_perfis", "contato_telefone",
-    "contato_telefone2", "contato_declaracao", "contato_remover",
-    "numero_acionamento", "complemento", "nota", "comentario", "concorda", "motivo",
-]
+ALL_FORM_SLOTS = form_slots(DOMAIN, *DOMAIN["forms"])
 
 
 @pytest.mark.parametrize("form", ["acionamento_form", "contato_form", "remocao_form"])
