@@ -10,10 +10,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from abc import ABC, abstractmethod
 
+import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -240,11 +242,24 @@ def reset(*slots: str) -> list[EventType]:
     return [SlotSet(slot, None) for slot in slots]
 
 
+@functools.cache
+def project_forms() -> dict[str, Any]:
+    """The `forms:` of the project's domain.yml. With selective domain (endpoints.yml) Rasa sends the domain to the
+    form validators only; every other action gets `{}` and reads the forms from here."""
+    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text(encoding="utf-8"))
+    return dict(domain["forms"])
+
+
+def all_forms(domain: dict) -> tuple[str, ...]:
+    return tuple(domain.get("forms") or project_forms())
+
+
 def form_slots(domain: dict, *forms: str) -> list[str]:
     """The slots the answers of `forms` live in, read from the domain's `forms:` (never restated here): their
     required slots in order, the confirmation last, then the retry counter `tentativas`. What preparing a form,
-    submitting it and cancelling it forget."""
-    answers = [slot for form in forms for slot in domain["forms"][form]["required_slots"] if slot != "confirmacao"]
+    submitting it and cancelling it forget. `domain` may be the `{}` a plain action receives."""
+    declared = domain.get("forms") or project_forms()
+    answers = [slot for form in forms for slot in declared[form]["required_slots"] if slot != "confirmacao"]
     return list(dict.fromkeys([*answers, "confirmacao", "tentativas"]))
 
 

@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import form_slots, latest_entity, reset, safe
+from actions.common import all_forms, form_slots, latest_entity, reset, safe
 from actions.tickets import ActionConsultarAcionamento
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -39,7 +39,7 @@ class ActionCancelar(Action):
             dispatcher.utter_message(response="utter_cancelado")
         else:
             dispatcher.utter_message(text="Não há nada em andamento para cancelar. Posso ajudar em algo?")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(*form_slots(domain, *domain["forms"]))]
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(*form_slots(domain, *all_forms(domain)))]
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -125,9 +125,11 @@ def tracker(
 
 
 def run(action: Action, track: Tracker) -> tuple[list[EventType], list[Message]]:
-    """Run an action (or a form validation action) as the action server would: events and messages."""
+    """Run an action (or a form validation action) as the action server would: events and messages. Like Rasa with
+    selective domain (endpoints.yml), only form validators get the domain; every other action gets `{}`."""
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, track, DOMAIN))
+    domain = DOMAIN if isinstance(action, FormValidationAction) else {}
+    events = asyncio.run(action.run(dispatcher, track, domain))
     return events, dispatcher.messages
 
 
