@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import latest_entity, reset, safe
 from actions.contacts import CONTACT_SLOTS, REMOVAL_SLOTS
+from actions.flow import flow_slots_set
 from actions.ticket_followup import FOLLOWUP_SLOTS
 from actions.tickets import TICKET_SLOTS, ActionConsultarAcionamento
 
@@ -41,7 +42,7 @@ class ActionCancelar(Action):
             dispatcher.utter_message(response="utter_cancelado")
         else:
             dispatcher.utter_message(text="Não há nada em andamento para cancelar. Posso ajudar em algo?")
-        slots = dict.fromkeys(TICKET_SLOTS + CONTACT_SLOTS + REMOVAL_SLOTS + FOLLOWUP_SLOTS)
+        slots = dict.fromkeys(TICKET_SLOTS + CONTACT_SLOTS + REMOVAL_SLOTS + FOLLOWUP_SLOTS + flow_slots_set(tracker))
         return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(*slots)]
 
 

@@ -13,7 +13,7 @@ from actions.common import (
     br_datetime,
     clear_failures,
     FormValidator,
-    current_contact,
+    Contact,
     desk,
     latest_entity,
     latest_intent,
@@ -21,9 +21,12 @@ from actions.common import (
     refuse_answer,
     safe,
     safe_validator,
-    sign_in,
+    signed_in,
+    signed_out_done,
+    signed_out_resetting,
 )
 from actions.faq import answered_question
+from actions.flow import CORRECTING_SLOT, wants_correction
 from actions.ticket_text import infer_category, is_detailed, parse_category, parse_impact, parse_yes_no
 from backend import numbering
 from backend.errors import DeskError, InvalidInput
@@ -41,10 +44,9 @@ class ActionPrepararAcionamento(Action):
         return "action_preparar_acionamento"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if current_contact(tracker) is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *reset(*TICKET_SLOTS)]
+    @signed_in(refused=signed_out_resetting(*TICKET_SLOTS))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         events = [SlotSet("autenticado", True), *reset(*TICKET_SLOTS)]
         service = latest_entity(tracker, "servico")
@@ -110,7 +112,9 @@ class ValidateAcionamentoForm(FormValidator):
 
 
 def validate_yes_no(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str = "confirmacao") -> dict:
-    """Shared by every form's last question."""
+    """Shared by every form's last question; "Corrigir" to the summary asks which field (actions/flow.py)."""
+    if slot == "confirmacao" and wants_correction(value):
+        return {slot: None, CORRECTING_SLOT: True}
     answer = value if isinstance(value, bool) else parse_yes_no(str(value), latest_intent(tracker))
     if answer is None:
         dispatcher.utter_message(response="utter_responda_sim_ou_nao")
@@ -157,11 +161,9 @@ class ActionAbrirAcionamento(ConfirmedSubmit):
     def name(self) -> str:
         return "action_abrir_acionamento"
 
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *done]
+    @signed_in(refused=signed_out_done)
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType],
+               contact: Contact) -> list[EventType]:
         ticket = desk().open_ticket(
             contact["id"],
             service=tracker.get_slot("servico"),
@@ -185,11 +187,9 @@ class ActionConsultarAcionamento(Action):
         return "action_consultar_acionamento"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False)]
+    @signed_in()
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         number = latest_entity(tracker, "numero_acionamento") or numbering.parse_number(text)
         if number:
@@ -244,10 +244,9 @@ class ActionAlterarContato(Action):
         return "action_alterar_contato"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if current_contact(tracker) is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False)]
+    @signed_in()
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         asked = ((tracker.latest_message or {}).get("text") or "").strip()
         description = "Alteração de dados de contato na Área do Cliente"
         if asked and not asked.startswith("/"):
