@@ -209,6 +209,11 @@ class FormValidator(FormValidationAction, ABC):
         detour = flow.detour_slot(tracker, self.form_name())
         if detour:
             return SlotSet(flow.REQUESTED_SLOT, detour)
+        # The flow questions close every form's slot list (domain.yml): once the form's own slots are answered the
+        # form ends here, instead of Rasa asking them.
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        if all(tracker.slots.get(slot) is not None for slot in required if slot not in flow.FLOW_SLOTS):
+            return SlotSet(flow.REQUESTED_SLOT, None)
         return await super().next_requested_slot(dispatcher, tracker, domain)
 
     def validate_retomar(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
