@@ -84,11 +84,22 @@ def _intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
+def action_before_form(tracker: Tracker, form: str) -> str:
+    """The last action since the user's message other than the form itself ("action_listen" if none): Rasa hands
+    the validator a tracker that already ends with the form's own run."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return "action_listen"
+        if event.get("event") == "action" and event.get("name") not in (form, None):
+            return str(event.get("name"))
+    return "action_listen"
+
+
 def returning_after_course_change(tracker: Tracker, form: str) -> bool:
     """The form runs again right after the user turned to another skill (not after a plain answer, nor a FAQ)."""
     return (
         tracker.active_loop_name == form
-        and tracker.latest_action_name not in (None, "action_listen", form)
+        and action_before_form(tracker, form) != "action_listen"
         and _intent(tracker) in COURSE_CHANGES
     )
 
@@ -132,13 +143,24 @@ def come_back(tracker: Tracker, domain: DomainDict) -> list[EventType]:
     return [*restored, FollowupAction(form)]
 
 
+def _before_this_activation(events: list[EventType], form: str) -> list[EventType]:
+    """The events before the form's own activation in this turn (Rasa may already have added it)."""
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            return events[:index]
+    return events
+
+
 def detour_slot(tracker: Tracker, form: str) -> str | None:
     """`retomar` or `campo_correcao` when the form must ask one of them next; None for the form's own order."""
     requested = tracker.get_slot(REQUESTED_SLOT)
     if returning_after_course_change(tracker, form):
         return RESUME_SLOT
-    paused = paused_form(tracker.events)
-    if tracker.active_loop_name != form and paused is not None and paused[0] == form:
+    paused = paused_form(_before_this_activation(tracker.events, form))
+    if action_before_form(tracker, form) != "action_listen" and paused is not None and paused[0] == form:
         return RESUME_SLOT  # coming back after another form (see `come_back`)
     if requested == RESUME_SLOT and tracker.get_slot(RESUME_SLOT) is None:
         return RESUME_SLOT  # an unclear answer: ask again

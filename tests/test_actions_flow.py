@@ -70,9 +70,12 @@ def turn(text: str, *, intent: str, form: str | None, slots: dict[str, Any], lat
 
 
 def test_form_coming_back_after_another_skill_offers_to_continue(desk):
+    # as Rasa hands it over: the skill's action, then the form's own run, after the user's message
     back = turn("qual a situação do SS-2026-000001?", intent="consultar_acionamento", form="acionamento_form",
-                slots={**TICKET, "requested_slot": "impacto"}, latest_action="action_consultar_acionamento",
+                slots={**TICKET, "requested_slot": "impacto"}, latest_action="acionamento_form",
                 token=token_for(desk, "ana"))
+    back.events += [{"event": "action", "name": "action_consultar_acionamento"},
+                    {"event": "action", "name": "acionamento_form"}]
 
     events, messages = run(ValidateAcionamentoForm(), back)
 
@@ -104,7 +107,8 @@ def test_the_offer_never_repeats_personal_data(desk):
 
 def test_a_plain_answer_or_a_faq_is_not_a_change_of_course(desk):
     faq = turn("a central abre domingo?", intent="faq", form="acionamento_form",
-               slots={**TICKET, "requested_slot": "impacto"}, latest_action="action_responder_faq")
+               slots={**TICKET, "requested_slot": "impacto"}, latest_action="acionamento_form")
+    faq.events += [{"event": "action", "name": "action_responder_faq"}, {"event": "action", "name": "acionamento_form"}]
     answer = turn("Alto", intent="informar", form="acionamento_form", slots={**TICKET, "requested_slot": "impacto"},
                   candidates={"impacto": "Alto"})
 
@@ -166,8 +170,10 @@ def test_a_form_replaced_by_another_comes_back_when_that_one_ends(desk):
 
 
 def test_the_returning_form_offers_to_continue_when_it_starts_again(desk):
-    starting = turn("não", intent="negar", form=None, slots={**TICKET}, latest_action="action_complementar_acionamento",
+    starting = turn("não", intent="negar", form=None, slots={**TICKET}, latest_action="acionamento_form",
                     events=paused_ticket_then_complement())
+    starting.events += [{"event": "action", "name": "action_complementar_acionamento"}, ActiveLoop("acionamento_form"),
+                        {"event": "action", "name": "acionamento_form"}]
 
     assert flow.detour_slot(starting, "acionamento_form") == "retomar"
     assert flow.detour_slot(starting, "contato_form") is None

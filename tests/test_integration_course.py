@@ -129,7 +129,7 @@ def test_a_corrected_reason_is_validated_like_the_first_time(bot: Assistant) -> 
     chat.expect("Conte por que")
     chat.say("ok")
     assert "muito curto" in chat.text, chat.log()
-    reason = "A documentação do link não tem o endpoint do quadro societário."
+    reason = "O endpoint do quadro societário continua respondendo erro 404 em produção."
     chat.say(reason)
     chat.expect(reason, "Posso confirmar?")
     chat.click("Sim")
