@@ -97,8 +97,10 @@ def action_before_form(tracker: Tracker, form: str) -> str:
 
 def returning_after_course_change(tracker: Tracker, form: str) -> bool:
     """The form runs again right after the user turned to another skill (not after a plain answer, nor a FAQ)."""
+    starting = len(_before_this_activation(tracker.events, form)) != len(tracker.events)  # a fresh start
     return (
         tracker.active_loop_name == form
+        and not starting
         and action_before_form(tracker, form) != "action_listen"
         and _intent(tracker) in COURSE_CHANGES
     )

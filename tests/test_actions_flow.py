@@ -105,6 +105,15 @@ def test_the_offer_never_repeats_personal_data(desk):
     assert kwargs_of(messages[0]) == {"assunto": "à inclusão do contato", "preenchido": " Já tenho: nome: Maria da Silva."}
 
 
+def test_a_form_starting_after_its_own_skill_asks_its_first_question(desk):
+    starting = turn("quero remover um contato", intent="remover_contato", form="remocao_form", slots={},
+                    latest_action="remocao_form")
+    starting.events += [{"event": "action", "name": "action_preparar_remocao"}, ActiveLoop("remocao_form"),
+                        {"event": "action", "name": "remocao_form"}]
+
+    assert flow.detour_slot(starting, "remocao_form") is None
+
+
 def test_a_plain_answer_or_a_faq_is_not_a_change_of_course(desk):
     faq = turn("a central abre domingo?", intent="faq", form="acionamento_form",
                slots={**TICKET, "requested_slot": "impacto"}, latest_action="acionamento_form")
