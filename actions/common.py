@@ -4,22 +4,23 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import inspect
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from abc import ABC, abstractmethod
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import flow
+from actions.domain_forms import all_forms, form_slots  # noqa: F401 — part of what actions share
 from backend.clock import format_br
 from backend.config import load_settings
 from backend.desk import ServiceDesk
@@ -114,6 +115,64 @@ def sign_in(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response="utter_entrar_area_cliente")
 
 
+def signed_out(*_args: Any) -> list[EventType]:
+    """What an action returns when nobody is signed in: the rules then skip the skill's form."""
+    return [SlotSet("autenticado", False)]
+
+
+def signed_out_resetting(*forms: str) -> Callable[..., list[EventType]]:
+    """`refused` for an action that prepares `forms`: nobody signed in, and the forms' old answers forgotten."""
+    return lambda *_args: [SlotSet("autenticado", False), *reset(*form_slots({}, *forms))]
+
+
+def signed_out_done(_self: Any, _dispatcher: Any, _tracker: Any, done: list[EventType]) -> list[EventType]:
+    """`refused` for a `ConfirmedSubmit.submit`: nothing written, the form's answers forgotten."""
+    return [SlotSet("autenticado", False), *done]
+
+
+def asks_nothing(*_args: Any) -> list[EventType]:
+    """`refused` for a form's question: the sign-in message is all that is said."""
+    return []
+
+
+def refuses_slot(slot: str) -> Callable[..., dict]:
+    """`refused` for a `validate_<slot>`: the answer is not taken."""
+    return lambda *_args: {slot: None}
+
+
+def signed_in(refused: Callable[..., Any] = signed_out) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The signed-in guard, written once: the decorated method (an action's `run`, a `submit`, a `validate_<slot>`)
+    receives the contact behind the latest message as `contact=`. Without one, the user is asked to sign in on the
+    Área do Cliente and the method returns `refused(self, *args)` instead: nothing is read or written."""
+
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        def guard(args: tuple[Any, ...]) -> Contact | None:
+            tracker = next(a for a in args if isinstance(a, Tracker))
+            contact = current_contact(tracker)
+            if contact is None:
+                sign_in(next(a for a in args if isinstance(a, CollectingDispatcher)))
+            return contact
+
+        if inspect.iscoroutinefunction(method):
+            @functools.wraps(method)
+            async def async_wrapper(self: Any, *args: Any) -> Any:
+                contact = guard(args)
+                if contact is None:
+                    return refused(self, *args)
+                return await method(self, *args, contact=contact)
+
+            return async_wrapper
+
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any) -> Any:
+            contact = guard(args)
+            return refused(self, *args) if contact is None else method(self, *args, contact=contact)
+
+        return wrapper
+
+    return decorate
+
+
 Run = Callable[..., Awaitable[list[EventType]]]
 
 
@@ -171,11 +230,11 @@ class ConfirmedSubmit(Action, ABC):
 
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        done = reset(*form_slots(domain, *self.forms))
+        done = reset(*form_slots(domain, *self.forms), *flow.flow_slots_set(tracker))
         if tracker.get_slot("confirmacao") is not True:
             dispatcher.utter_message(response=self.declined)
-            return done
-        return self.submit(dispatcher, tracker, done)
+            return [*done, *flow.come_back(tracker, domain)]
+        return [*self.submit(dispatcher, tracker, done), *flow.come_back(tracker, domain)]
 
     @abstractmethod
     def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
@@ -199,9 +258,42 @@ class FormValidator(FormValidationAction, ABC):
         return await off_loop(super().run, dispatcher, tracker, domain)
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        candidates = tracker.slots_to_validate
-        tracker.slots_to_validate = lambda: {k: v for k, v in candidates().items() if v is not None}  # type: ignore[method-assign]
-        return await super().get_validation_events(dispatcher, tracker, domain)
+        candidates = {k: v for k, v in tracker.slots_to_validate().items() if v is not None}
+        # The flow questions (actions/flow.py) are no form's own slots: rasa-sdk would skip them, so they are
+        # validated here first.
+        flow_result: dict[str, Any] = {}
+        for slot, check in ((flow.RESUME_SLOT, self.validate_retomar), (flow.FIELD_SLOT, self.validate_campo_correcao)):
+            if slot in candidates:
+                flow_result.update(check(candidates.pop(slot), dispatcher, tracker, domain))
+        tracker.slots.update(flow_result)
+        tracker.slots_to_validate = lambda: candidates  # type: ignore[method-assign]
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        return [*(SlotSet(slot, value) for slot, value in flow_result.items()), *events]
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> EventType | None:
+        """Besides its own slots, every form may ask to come back after a change of course and which field to
+        correct (actions/flow.py); "não" to coming back ends the form with nothing written."""
+        if tracker.get_slot(flow.RESUME_SLOT) is False:
+            return SlotSet(flow.REQUESTED_SLOT, None)
+        detour = flow.detour_slot(tracker, self.form_name())
+        if detour:
+            return SlotSet(flow.REQUESTED_SLOT, detour)
+        # The flow questions close every form's slot list (domain.yml): once the form's own slots are answered the
+        # form ends here, instead of Rasa asking them.
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        if all(tracker.slots.get(slot) is not None for slot in required if slot not in flow.FLOW_SLOTS):
+            return SlotSet(flow.REQUESTED_SLOT, None)
+        return await super().next_requested_slot(dispatcher, tracker, domain)
+
+    def validate_retomar(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return flow.resume_answer(value, tracker, dispatcher)
+
+    def validate_campo_correcao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        field = flow.chosen_field(value, flow.fields_to_correct(tracker, self.form_name(), domain))
+        if field is None:
+            dispatcher.utter_message(response="utter_campo_correcao_invalido")
+            return {flow.FIELD_SLOT: None}
+        return flow.correction_events(field)
 
 
 def safe_validator(slot: str) -> Callable[[Callable[..., dict]], Callable[..., dict]]:
@@ -242,25 +334,6 @@ def reset(*slots: str) -> list[EventType]:
     return [SlotSet(slot, None) for slot in slots]
 
 
-@functools.cache
-def project_forms() -> dict[str, Any]:
-    """The `forms:` of the project's domain.yml. With selective domain (endpoints.yml) Rasa sends the domain to the
-    form validators only; every other action gets `{}` and reads the forms from here."""
-    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text(encoding="utf-8"))
-    return dict(domain["forms"])
-
-
-def all_forms(domain: dict) -> tuple[str, ...]:
-    return tuple(domain.get("forms") or project_forms())
-
-
-def form_slots(domain: dict, *forms: str) -> list[str]:
-    """The slots the answers of `forms` live in, read from the domain's `forms:` (never restated here): their
-    required slots in order, the confirmation last, then the retry counter `tentativas`. What preparing a form,
-    submitting it and cancelling it forget. `domain` may be the `{}` a plain action receives."""
-    declared = domain.get("forms") or project_forms()
-    answers = [slot for form in forms for slot in declared[form]["required_slots"] if slot != "confirmacao"]
-    return list(dict.fromkeys([*answers, "confirmacao", "tentativas"]))
 
 
 def count_failure(tracker: Tracker, slot: str) -> tuple[int, dict[str, Any]]:

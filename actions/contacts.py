@@ -24,6 +24,9 @@ from actions.common import (
     safe,
     safe_validator,
     sign_in,
+    signed_in,
+    refuses_slot,
+    asks_nothing,
 )
 from actions.ticket_text import parse_yes_no
 from actions.tickets import validate_yes_no
@@ -316,11 +319,9 @@ class ActionListarContatos(Action):
         return "action_listar_contatos"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False)]
+    @signed_in()
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         contacts = desk().contacts_of(contact["id"])
         lines = [format_contact_line(c) for c in contacts]
         dispatcher.utter_message(response="utter_lista_contatos", empresa=contact["company_name"], lista="\n".join(lines))
@@ -369,11 +370,10 @@ class ValidateRemocaoForm(FormValidator):
         return "validate_remocao_form"
 
     @safe_validator("contato_remover")
-    def validate_contato_remover(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
-        actor = current_contact(tracker)
-        if actor is None:
-            sign_in(dispatcher)
-            return {"contato_remover": None}
+    @signed_in(refused=refuses_slot("contato_remover"))
+    def validate_contato_remover(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                                 contact: Contact) -> dict:
+        actor = contact
         typed = latest_entity(tracker, "email") or latest_entity(tracker, "nome") or str(value)
         found = find_company_contact(desk().contacts_of(actor["id"]), typed)
         if found is None:
@@ -392,12 +392,10 @@ class ActionAskContatoRemover(Action):
         return "action_ask_contato_remover"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        actor = current_contact(tracker)
-        if actor is None:
-            sign_in(dispatcher)
-            return []
-        others = [c for c in desk().contacts_of(actor["id"]) if c["id"] != actor["id"]]
+    @signed_in(refused=asks_nothing)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
+        others = [c for c in desk().contacts_of(contact["id"]) if c["id"] != contact["id"]]
         if not others:
             dispatcher.utter_message(response="utter_sem_contatos_para_remover")
             return []
@@ -411,11 +409,10 @@ class ActionAskRemocaoFormConfirmacao(Action):
         return "action_ask_remocao_form_confirmacao"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        actor = current_contact(tracker)
-        if actor is None:
-            sign_in(dispatcher)
-            return []
+    @signed_in(refused=asks_nothing)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
+        actor = contact
         target = find_company_contact(desk().contacts_of(actor["id"]), tracker.get_slot("contato_remover") or "")
         name = target["name"] if target else tracker.get_slot("contato_remover")
         dispatcher.utter_message(response="utter_resumo_remocao", nome=name, email=tracker.get_slot("contato_remover"))

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import all_forms, form_slots, latest_entity, reset, safe
+from actions.flow import flow_slots_set
 from actions.tickets import ActionConsultarAcionamento
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -39,7 +40,8 @@ class ActionCancelar(Action):
             dispatcher.utter_message(response="utter_cancelado")
         else:
             dispatcher.utter_message(text="Não há nada em andamento para cancelar. Posso ajudar em algo?")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(*form_slots(domain, *all_forms(domain)))]
+        slots = dict.fromkeys([*form_slots(domain, *all_forms(domain)), *flow_slots_set(tracker)])
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(*slots)]
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import current_contact, desk, safe, sign_in
+from actions.common import Contact, current_contact, desk, safe, signed_in
 from actions.deadline import is_ticket_deadline_question, tell_ticket_deadline
 from backend.vocabulary import CALENDAR_24X7, PRIORITIES
 
@@ -101,14 +101,15 @@ class ActionResponderFaq(Action):
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if is_ticket_deadline_question(tracker):
-            contact = current_contact(tracker)
-            if contact is None:
-                sign_in(dispatcher)
-                return [SlotSet("autenticado", False)]
-            return [SlotSet("autenticado", True), *tell_ticket_deadline(dispatcher, tracker, contact)]
+            return await self.ticket_deadline(dispatcher, tracker, domain)
         answer = selected_faq(tracker)
         if answer is None:
             dispatcher.utter_message(response="utter_nao_entendi")
             return []
         say_faq(dispatcher, tracker, answer)
         return []
+
+    @signed_in()
+    async def ticket_deadline(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                              contact: Contact) -> list[EventType]:
+        return [SlotSet("autenticado", True), *tell_ticket_deadline(dispatcher, tracker, contact)]

@@ -10,7 +10,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ConfirmedSubmit, FormValidator, br_datetime, current_contact, desk, form_slots, latest_entity, latest_intent, reset, safe, safe_validator, sign_in
+from actions.common import (ConfirmedSubmit, Contact, FormValidator, asks_nothing, br_datetime, desk, form_slots,
+                            latest_entity, latest_intent, refuses_slot, reset, safe, safe_validator, signed_in,
+                            signed_out_done, signed_out_resetting)
 from actions.faq import answered_question
 from actions.ticket_text import read_evaluation, said_after
 from actions.tickets import validate_yes_no
@@ -36,10 +38,9 @@ class _PrepareFollowup(Action, ABC):
     def name(self) -> str: ...
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if current_contact(tracker) is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *reset(*form_slots(domain, *FOLLOWUP_FORMS))]
+    @signed_in(refused=signed_out_resetting(*FOLLOWUP_FORMS))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         number = latest_entity(tracker, "numero_acionamento") or numbering.parse_number(text)
         events = [SlotSet("autenticado", True), *reset(*form_slots(domain, *FOLLOWUP_FORMS))]
@@ -95,11 +96,9 @@ class ActionAskNumeroAcionamento(Action):
         return "action_ask_numero_acionamento"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return []
+    @signed_in(refused=asks_nothing)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         action, verb, participle = FORMS.get(tracker.active_loop_name or "", FORMS["complemento_form"])
         tickets = desk().eligible_tickets(contact["id"], action)
         if not tickets:
@@ -120,12 +119,9 @@ class _ValidateFollowup(FormValidator):
     def name(self) -> str: ...
 
     @safe_validator("numero_acionamento")
+    @signed_in(refused=refuses_slot("numero_acionamento"))
     def validate_numero_acionamento(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> dict:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return {"numero_acionamento": None}
+                                    domain: DomainDict, contact: Contact) -> dict:
         number = latest_entity(tracker, "numero_acionamento") or numbering.parse_number(str(value or ""))
         if number is None:
             dispatcher.utter_message(response="utter_numero_invalido")
@@ -267,11 +263,9 @@ class _SubmitFollowup(ConfirmedSubmit, ABC):
     @abstractmethod
     def name(self) -> str: ...
 
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *done]
+    @signed_in(refused=signed_out_done)
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType],
+               contact: Contact) -> list[EventType]:
         try:
             self.apply(dispatcher, tracker, contact["id"], tracker.get_slot("numero_acionamento"))
         except DeskError as error:

@@ -13,7 +13,7 @@ from actions.common import (
     br_datetime,
     clear_failures,
     FormValidator,
-    current_contact,
+    Contact,
     desk,
     form_slots,
     latest_entity,
@@ -22,10 +22,13 @@ from actions.common import (
     refuse_answer,
     safe,
     safe_validator,
-    sign_in,
+    signed_in,
+    signed_out_done,
+    signed_out_resetting,
 )
 from actions.deadline import asks_deadline, deadline_note, tell_ticket_deadline
 from actions.faq import answered_question
+from actions.flow import CORRECTING_SLOT, wants_correction
 from actions.ticket_text import (
     infer_category,
     is_detailed,
@@ -50,10 +53,9 @@ class ActionPrepararAcionamento(Action):
         return "action_preparar_acionamento"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if current_contact(tracker) is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *reset(*form_slots(domain, TICKET_FORM))]
+    @signed_in(refused=signed_out_resetting(TICKET_FORM))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         events = [SlotSet("autenticado", True), *reset(*form_slots(domain, TICKET_FORM))]
         return events + [SlotSet(slot, value) for slot, value in stated_ticket(text, latest_entity(tracker, "servico"))]
@@ -123,7 +125,9 @@ class ValidateAcionamentoForm(FormValidator):
 
 
 def validate_yes_no(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str = "confirmacao") -> dict:
-    """Shared by every form's last question."""
+    """Shared by every form's last question; "Corrigir" to the summary asks which field (actions/flow.py)."""
+    if slot == "confirmacao" and wants_correction(value):
+        return {slot: None, CORRECTING_SLOT: True}
     answer = value if isinstance(value, bool) else parse_yes_no(str(value), latest_intent(tracker))
     if answer is None:
         dispatcher.utter_message(response="utter_responda_sim_ou_nao")
@@ -170,11 +174,9 @@ class ActionAbrirAcionamento(ConfirmedSubmit):
     def name(self) -> str:
         return "action_abrir_acionamento"
 
-    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType]) -> list[EventType]:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False), *done]
+    @signed_in(refused=signed_out_done)
+    def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, done: list[EventType],
+               contact: Contact) -> list[EventType]:
         ticket = desk().open_ticket(
             contact["id"],
             service=tracker.get_slot("servico"),
@@ -199,11 +201,9 @@ class ActionConsultarAcionamento(Action):
         return "action_consultar_acionamento"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        contact = current_contact(tracker)
-        if contact is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False)]
+    @signed_in()
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         if asks_deadline(text):
             return [SlotSet("autenticado", True), *tell_ticket_deadline(dispatcher, tracker, contact)]
@@ -259,10 +259,9 @@ class ActionAlterarContato(Action):
         return "action_alterar_contato"
 
     @safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if current_contact(tracker) is None:
-            sign_in(dispatcher)
-            return [SlotSet("autenticado", False)]
+    @signed_in()
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  contact: Contact) -> list[EventType]:
         asked = ((tracker.latest_message or {}).get("text") or "").strip()
         description = "Alteração de dados de contato na Área do Cliente"
         if asked and not asked.startswith("/"):

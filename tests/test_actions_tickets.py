@@ -421,7 +421,7 @@ def test_impact_is_required_only_for_problems(category, asks_impact):
     required = asyncio.run(ValidateAcionamentoForm().required_slots(
         domain_slots, CollectingDispatcher(), tracker("x", form=FORM, slots={"categoria": category}), DOMAIN))
 
-    expected = ["servico", "categoria", "impacto", "descricao", "confirmacao"]
+    expected = ["servico", "categoria", "impacto", "descricao", "confirmacao", "retomar", "campo_correcao"]
     assert required == (expected if asks_impact else [s for s in expected if s != "impacto"])
 
 
