@@ -272,7 +272,8 @@ class ActionAskContatoFormConfirmacao(Action):
             response="utter_resumo_contato",
             nome=tracker.get_slot("contato_nome"),
             email=tracker.get_slot("contato_email"),
-            cpf="estrangeiro, sem CPF" if cpf == FOREIGN else cpf,
+            # Never echoed in full (LGPD): masked as in the contact list, the middle digits still to check.
+            cpf="estrangeiro, sem CPF" if cpf == FOREIGN else validation.mask_cpf(cpf),
             perfis=", ".join(PROFILES[c] for c in tracker.get_slot("contato_perfis") or []),
             telefone=validation.format_phone(tracker.get_slot("contato_telefone")),
             telefone2="não informado" if phone2 in (None, NO_PHONE) else validation.format_phone(phone2),

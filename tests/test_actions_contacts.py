@@ -457,7 +457,7 @@ def test_summary_before_adding(desk):
     assert kwargs_of(message) == {
         "nome": "Maria da Silva Santos",
         "email": "maria.santos@exemplo.gov.br",
-        "cpf": "123.456.789-09",
+        "cpf": "xxx.456.789-xx",
         "perfis": "Corporativo, Financeiro",
         "telefone": "(61) 99876-5432",
         "telefone2": "não informado",
