@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run cluster test shell setup venv env db model unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report bench bench-runtime bench-load clean
+.PHONY: help run cluster test shell setup venv env db model lint unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report bench bench-runtime bench-load clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -88,6 +88,11 @@ postgres-check:
 		exit 1; \
 	fi
 
+# ruff and mypy (pinned in requirements.lock, configured in pyproject.toml) over the project's own code.
+lint: venv
+	$(VENV)/bin/ruff check actions backend bot components
+	$(VENV)/bin/mypy
+
 validate: venv
 	$(PY) tests/validate_data.py
 
@@ -148,7 +153,7 @@ browser: model env $(NPM_TESTS)
 	fi
 	$(PY) -m pytest -q -rA -m browser tests
 
-test: unit validate model conversations nlu-gate integration browser
+test: lint unit validate model conversations nlu-gate integration browser
 	@echo "Todas as verificações passaram."
 
 clean:

@@ -7,13 +7,12 @@ import functools
 import inspect
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
-
-from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -257,7 +256,9 @@ class FormValidator(FormValidationAction, ABC):
             return await super().run(dispatcher, tracker, domain)
         return await off_loop(super().run, dispatcher, tracker, domain)
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
         candidates = {k: v for k, v in tracker.slots_to_validate().items() if v is not None}
         # The flow questions (actions/flow.py) are no form's own slots: rasa-sdk would skip them, so they are
         # validated here first.
@@ -266,11 +267,13 @@ class FormValidator(FormValidationAction, ABC):
             if slot in candidates:
                 flow_result.update(check(candidates.pop(slot), dispatcher, tracker, domain))
         tracker.slots.update(flow_result)
-        tracker.slots_to_validate = lambda: candidates  # type: ignore[method-assign]
+        tracker.slots_to_validate = lambda: candidates
         events = await super().get_validation_events(dispatcher, tracker, domain)
         return [*(SlotSet(slot, value) for slot, value in flow_result.items()), *events]
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> EventType | None:
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> EventType | None:
         """Besides its own slots, every form may ask to come back after a change of course and which field to
         correct (actions/flow.py); "não" to coming back ends the form with nothing written."""
         if tracker.get_slot(flow.RESUME_SLOT) is False:
@@ -288,7 +291,9 @@ class FormValidator(FormValidationAction, ABC):
     def validate_retomar(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         return flow.resume_answer(value, tracker, dispatcher)
 
-    def validate_campo_correcao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+    def validate_campo_correcao(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
         field = flow.chosen_field(value, flow.fields_to_correct(tracker, self.form_name(), domain))
         if field is None:
             dispatcher.utter_message(response="utter_campo_correcao_invalido")

@@ -12,21 +12,21 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     ConfirmedSubmit,
     Contact,
-    clear_failures,
     FormValidator,
+    asks_nothing,
+    clear_failures,
     current_contact,
     desk,
     form_slots,
     latest_entity,
     latest_intent,
-    reset,
     refuse_answer,
+    refuses_slot,
+    reset,
     safe,
     safe_validator,
     sign_in,
     signed_in,
-    refuses_slot,
-    asks_nothing,
 )
 from actions.ticket_text import parse_yes_no
 from actions.tickets import validate_yes_no
@@ -81,7 +81,8 @@ class ActionPrepararContato(Action):
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         contact = _allowed(dispatcher, tracker)
-        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*form_slots(domain, CONTACT_FORM))]
+        signed = current_contact(tracker) is not None
+        events: list[EventType] = [SlotSet("autenticado", signed), *reset(*form_slots(domain, CONTACT_FORM))]
         if contact is None:
             return [*events, SlotSet("pode_gerenciar_contatos", False)]
         text = (tracker.latest_message or {}).get("text") or ""
@@ -156,7 +157,9 @@ class ValidateContatoForm(FormValidator):
     def name(self) -> str:
         return "validate_contato_form"
 
-    def validate_contato_nome(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_nome(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         # The whole answer is the name: NLU's `nome` entity may hold only part of it ("John" of "John Michael Turner").
         typed = re.sub(r"^\s*(o\s+)?nome\s*(completo\s*)?(é|e|:)?\s*", "", str(value or ""), flags=re.IGNORECASE)
         try:
@@ -165,7 +168,9 @@ class ValidateContatoForm(FormValidator):
             return refuse_answer(dispatcher, tracker, "contato_nome", error.message)
         return {"contato_nome": name, **clear_failures(tracker, "contato_nome")}
 
-    def validate_contato_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         try:
             email = validation.normalize_email(latest_entity(tracker, "email") or value)
             _check_available(tracker, email=email)
@@ -173,7 +178,9 @@ class ValidateContatoForm(FormValidator):
             return refuse_answer(dispatcher, tracker, "contato_email", error.message)
         return {"contato_email": email, **clear_failures(tracker, "contato_email")}
 
-    def validate_contato_cpf(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_cpf(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if value == FOREIGN or "estrangeir" in fold(str(value)):
             return {"contato_cpf": FOREIGN, **clear_failures(tracker, "contato_cpf")}
         try:
@@ -183,7 +190,9 @@ class ValidateContatoForm(FormValidator):
             return refuse_answer(dispatcher, tracker, "contato_cpf", error.message)
         return {"contato_cpf": validation.format_cpf(cpf), **clear_failures(tracker, "contato_cpf")}
 
-    def validate_contato_perfis(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_perfis(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         # A list slot: typed text arrives as a one-item list, a pre-filled value as entity codes.
         text = " e ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
         try:
@@ -196,7 +205,9 @@ class ValidateContatoForm(FormValidator):
         more = False if len(codes) > 1 or unasked else None
         return {"contato_perfis": codes, "contato_mais_perfis": more, **clear_failures(tracker, "contato_perfis")}
 
-    def validate_contato_mais_perfis(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_mais_perfis(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         chosen = list(tracker.get_slot("contato_perfis") or [])
         if isinstance(value, bool):
             return {"contato_mais_perfis": value if value is False else None}
@@ -217,14 +228,18 @@ class ValidateContatoForm(FormValidator):
         # "não" ends the question; "sim" (or anything unclear) asks it again, now as "qual?".
         return {"contato_mais_perfis": False if answer is False else None}
 
-    def validate_contato_telefone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_telefone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         try:
             phone = validation.normalize_phone(latest_entity(tracker, "telefone") or value)
         except InvalidInput as error:
             return refuse_answer(dispatcher, tracker, "contato_telefone", error.message)
         return {"contato_telefone": phone, **clear_failures(tracker, "contato_telefone")}
 
-    def validate_contato_telefone2(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_telefone2(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if value == NO_PHONE or parse_yes_no(str(value), latest_intent(tracker)) is False:
             return {"contato_telefone2": NO_PHONE, **clear_failures(tracker, "contato_telefone2")}
         # Pre-filled from a first message with two phones, the value is the second phone found, not the first.
@@ -235,14 +250,18 @@ class ValidateContatoForm(FormValidator):
             return refuse_answer(dispatcher, tracker, "contato_telefone2", error.message)
         return {"contato_telefone2": phone, **clear_failures(tracker, "contato_telefone2")}
 
-    def validate_contato_declaracao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_contato_declaracao(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         answer = value if isinstance(value, bool) else parse_yes_no(str(value), latest_intent(tracker))
         if answer is not True:
             dispatcher.utter_message(response="utter_declaracao_obrigatoria")
             return {"contato_declaracao": None}
         return {"contato_declaracao": True}
 
-    def validate_confirmacao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_confirmacao(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return validate_yes_no(value, dispatcher, tracker)
 
 
@@ -325,7 +344,8 @@ class ActionListarContatos(Action):
                   contact: Contact) -> list[EventType]:
         contacts = desk().contacts_of(contact["id"])
         lines = [format_contact_line(c) for c in contacts]
-        dispatcher.utter_message(response="utter_lista_contatos", empresa=contact["company_name"], lista="\n".join(lines))
+        dispatcher.utter_message(response="utter_lista_contatos", empresa=contact["company_name"],
+                                 lista="\n".join(lines))
         return [SlotSet("autenticado", True)]
 
 
@@ -345,7 +365,8 @@ class ActionPrepararRemocao(Action):
     @safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         contact = _allowed(dispatcher, tracker)
-        events: list[EventType] = [SlotSet("autenticado", current_contact(tracker) is not None), *reset(*form_slots(domain, REMOVAL_FORM))]
+        signed = current_contact(tracker) is not None
+        events: list[EventType] = [SlotSet("autenticado", signed), *reset(*form_slots(domain, REMOVAL_FORM))]
         if contact is None:
             return [*events, SlotSet("pode_gerenciar_contatos", False)]
         named = latest_entity(tracker, "email") or latest_entity(tracker, "nome")
@@ -372,7 +393,8 @@ class ValidateRemocaoForm(FormValidator):
 
     @safe_validator("contato_remover")
     @signed_in(refused=refuses_slot("contato_remover"))
-    def validate_contato_remover(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+    def validate_contato_remover(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict,
                                  contact: Contact) -> dict:
         actor = contact
         typed = latest_entity(tracker, "email") or latest_entity(tracker, "nome") or str(value)
@@ -382,7 +404,9 @@ class ValidateRemocaoForm(FormValidator):
             return {"contato_remover": None}
         return {"contato_remover": found["email"]}
 
-    def validate_confirmacao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_confirmacao(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return validate_yes_no(value, dispatcher, tracker)
 
 

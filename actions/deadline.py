@@ -20,8 +20,9 @@ from backend.vocabulary import OPEN_STATUSES
 OPEN_TICKETS_SHOWN = 10
 
 # Matched on folded text (no accents, lower case), as whole words or phrases.
-_DEADLINE_WORDS = ("prazo", "prazos", "vence", "vencem", "venceu", "vencer", "vencimento", "ate quando", "quando resolvem",
-                   "quando vao resolver", "quando vai ser resolvido", "quando sera resolvido", "quando fica pronto",
+_DEADLINE_WORDS = ("prazo", "prazos", "vence", "vencem", "venceu", "vencer", "vencimento", "ate quando",
+                   "quando resolvem", "quando vao resolver", "quando vai ser resolvido", "quando sera resolvido",
+                   "quando fica pronto",
                    "quanto tempo falta", "previsao", "ans", "data limite", "quando termina", "quando acaba")
 # Words that point to a ticket of the user's, not to the CSS in general.
 _OWN_TICKET_WORDS = ("meu", "meus", "minha", "minhas", "esse", "este", "desse", "deste", "nesse", "neste", "dele",

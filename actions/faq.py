@@ -81,7 +81,11 @@ def deadline_lines(rules: list[dict[str, Any]]) -> str:
     for rule in rules:
         groups.setdefault((rule["company_specific"], rule["service"]), []).append(rule)
     lines = []
-    for (specific, service), group in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] is not None, g[0][1] or "")):
+    def order(item: tuple[tuple[bool, str | None], list]) -> tuple[bool, bool, str]:
+        (specific, service), _rules = item
+        return specific, service is not None, service or ""
+
+    for (specific, service), group in sorted(groups.items(), key=order):
         scope = service or "Demais serviços"
         if specific:
             scope += " (acordo da sua empresa)"

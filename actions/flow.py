@@ -140,7 +140,8 @@ def come_back(tracker: Tracker, domain: DomainDict) -> list[EventType]:
         return []
     form, values = paused
     required = required_slots(domain, form)
-    restored = [SlotSet(slot, values[slot]) for slot in required if values.get(slot) is not None and slot != "confirmacao"]
+    restored = [SlotSet(slot, values[slot]) for slot in required
+                if values.get(slot) is not None and slot != "confirmacao"]
     return [*restored, FollowupAction(form)]
 
 

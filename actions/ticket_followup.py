@@ -10,9 +10,24 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import (ConfirmedSubmit, Contact, FormValidator, asks_nothing, br_datetime, desk, form_slots,
-                            latest_entity, latest_intent, refuses_slot, reset, safe, safe_validator, signed_in,
-                            signed_out_done, signed_out_resetting)
+from actions.common import (
+    ConfirmedSubmit,
+    Contact,
+    FormValidator,
+    asks_nothing,
+    br_datetime,
+    desk,
+    form_slots,
+    latest_entity,
+    latest_intent,
+    refuses_slot,
+    reset,
+    safe,
+    safe_validator,
+    signed_in,
+    signed_out_done,
+    signed_out_resetting,
+)
 from actions.faq import answered_question
 from actions.ticket_text import read_evaluation, said_after
 from actions.tickets import validate_yes_no
@@ -132,10 +147,13 @@ class _ValidateFollowup(FormValidator):
             dispatcher.utter_message(text=error.message)
             return {"numero_acionamento": None}
         if self.form == "avaliacao_form" and ticket["solution"]:
-            dispatcher.utter_message(response="utter_solucao_aplicada", numero=ticket["number"], solucao=ticket["solution"])
+            dispatcher.utter_message(response="utter_solucao_aplicada", numero=ticket["number"],
+                                     solucao=ticket["solution"])
         return {"numero_acionamento": ticket["number"]}
 
-    def validate_confirmacao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_confirmacao(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return validate_yes_no(value, dispatcher, tracker)
 
 
@@ -162,7 +180,9 @@ class ValidateComplementoForm(_ValidateFollowup):
     def name(self) -> str:
         return "validate_complemento_form"
 
-    def validate_complemento(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_complemento(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return _free_text(value, "complemento", 1, dispatcher, "O complemento não pode ficar em branco.",
                           tracker)
 
@@ -195,18 +215,25 @@ class ValidateAvaliacaoForm(_ValidateFollowup):
             return {"nota": None}
         return {"nota": float(score)}
 
-    def validate_comentario(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_comentario(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if answered_question(dispatcher, tracker):
             return {"comentario": None}
         text = str(value or "").strip()
-        if not text or fold(text) in ("sem comentario", "nao", "nenhum", "pular", "nada") or latest_intent(tracker) == "negar":
+        skipped = fold(text) in ("sem comentario", "nao", "nenhum", "pular", "nada")
+        if not text or skipped or latest_intent(tracker) == "negar":
             return {"comentario": "-"}
         return _free_text(text, "comentario", 1, dispatcher, "O comentário não pode ficar em branco.", tracker)
 
-    def validate_concorda(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_concorda(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return validate_yes_no(value, dispatcher, tracker, slot="concorda")
 
-    def validate_motivo(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_motivo(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return _free_text(value, "motivo", MIN_REASON, dispatcher, "utter_motivo_curto", tracker)
 
 
@@ -216,7 +243,9 @@ class ValidateReaberturaForm(_ValidateFollowup):
     def name(self) -> str:
         return "validate_reabertura_form"
 
-    def validate_motivo(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_motivo(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return _free_text(value, "motivo", MIN_REASON, dispatcher, "utter_motivo_curto", tracker)
 
 

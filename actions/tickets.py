@@ -10,16 +10,16 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     ConfirmedSubmit,
+    Contact,
+    FormValidator,
     br_datetime,
     clear_failures,
-    FormValidator,
-    Contact,
     desk,
     form_slots,
     latest_entity,
     latest_intent,
-    reset,
     refuse_answer,
+    reset,
     safe,
     safe_validator,
     signed_in,
@@ -86,7 +86,9 @@ class ValidateAcionamentoForm(FormValidator):
         return domain_slots
 
     @safe_validator("servico")
-    def validate_servico(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_servico(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         typed = latest_entity(tracker, "servico") or value
         try:
             code = desk().find_service(str(typed))["code"]
@@ -94,21 +96,27 @@ class ValidateAcionamentoForm(FormValidator):
             return refuse_answer(dispatcher, tracker, "servico", error.message)
         return {"servico": code, **clear_failures(tracker, "servico")}
 
-    def validate_categoria(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_categoria(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         code = value if value in CATEGORIES else parse_category(str(value))
         if code is None:
             dispatcher.utter_message(response="utter_categoria_invalida")
             return {"categoria": None}
         return {"categoria": code}
 
-    def validate_impacto(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_impacto(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         code = value if value in IMPACTS else parse_impact(str(value))
         if code is None:
             dispatcher.utter_message(response="utter_impacto_invalido")
             return {"impacto": None}
         return {"impacto": code}
 
-    def validate_descricao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_descricao(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         if answered_question(dispatcher, tracker):
             return {"descricao": None}
         text = str(value or "").strip()
@@ -120,7 +128,9 @@ class ValidateAcionamentoForm(FormValidator):
             return {"descricao": None}
         return {"descricao": text}
 
-    def validate_confirmacao(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict:
+    def validate_confirmacao(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict:
         return validate_yes_no(value, dispatcher, tracker)
 
 
