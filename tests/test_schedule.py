@@ -12,7 +12,9 @@ def test_jobs_run_when_due_survive_a_failing_round_and_speak_only_when_something
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     stop = threading.Event()
-    clock = iter([0.0, 0.0, 60.0, 60.0, 120.0, 120.0, 180.0, 180.0])
+    # Each round reads the clock twice (due jobs, then the wait): the second reading is already the next due time,
+    # so the loop never waits on the real clock.
+    clock = iter([0.0, 60.0, 60.0, 120.0, 120.0, 180.0, 180.0])
     outcomes = iter([RuntimeError("database is locked"), None, "1 fechado(s) sem avaliação (X)."])
     daily: list[float] = []
 
