@@ -4,13 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import all_forms, form_slots, latest_entity, reset, safe
+from actions.contacts import CONTACT_FORM, ActionPrepararContato
 from actions.flow import flow_slots_set
 from actions.tickets import ActionConsultarAcionamento
+from backend.catalogue import fold
 
 FALLBACK_INTENT = "nlu_fallback"
 # What a "você quis dizer…" button may offer: the skills, by how users would name them.
@@ -84,9 +86,17 @@ class ActionNaoEntendi(Action):
         return []
 
 
+def states_a_new_contact(tracker: Tracker) -> bool:
+    """An e-mail together with a CPF (or a foreigner's "sem CPF") and no form asking: only a new contact's record
+    holds both, so the terse line the NLU still reads as `informar` starts the contact skill."""
+    text = fold((tracker.latest_message or {}).get("text") or "")
+    has_id = latest_entity(tracker, "cpf") is not None or "estrangeir" in text
+    return has_id and latest_entity(tracker, "email") is not None
+
+
 class ActionDadoSolto(Action):
-    """A datum typed with no question around it: a ticket number is looked up; anything else asks what to do
-    (without repeating a CPF or e-mail back)."""
+    """A datum typed with no question around it: a ticket number is looked up; a new contact's data starts the
+    contact form pre-filled with it; anything else asks what to do (without repeating a CPF or e-mail back)."""
 
     def name(self) -> str:
         return "action_dado_solto"
@@ -95,5 +105,18 @@ class ActionDadoSolto(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if latest_entity(tracker, "numero_acionamento"):
             return await ActionConsultarAcionamento().run(dispatcher, tracker, domain)
+        if states_a_new_contact(tracker):
+            return await _start_contact_form(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_dado_fora_de_contexto")
         return []
+
+
+async def _start_contact_form(dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> list[EventType]:
+    """What the `incluir_contato` rules do: prepare (which refuses when signed out or not allowed), then the form,
+    after saying so, so that a user who meant something else can back out."""
+    events = await ActionPrepararContato().run(dispatcher, tracker, domain)
+    if not any(event.get("name") == "pode_gerenciar_contatos" and event.get("value") for event in events):
+        return events
+    dispatcher.utter_message(response="utter_dados_de_contato")
+    return [*events, FollowupAction(CONTACT_FORM)]

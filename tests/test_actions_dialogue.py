@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction
 
 from actions.dialogue import SKILLS, ActionDadoSolto, ActionNaoEntendi, likeliest_skills, misunderstandings_in_a_row
 from actions.faq import ActionResponderFaq, deadline_lines, describe_deadline
@@ -224,6 +225,67 @@ def test_a_bare_cpf_is_not_repeated_back(desk):
     assert events == []
     assert responses(messages) == ["utter_dado_fora_de_contexto"]
     assert cpf not in all_text(messages)
+
+
+# A terse line with a new contact's data that the NLU reads as `informar` (no request word): the contact skill starts.
+LOOSE_CONTACT = "Fulana de Tal, fulana@orgao.gov.br, CPF 123.456.789-09, financeiro, tel 61 3411-2200"
+LOOSE_CONTACT_ENTITIES = [entity("nome", "Fulana de Tal"), entity("email", "fulana@orgao.gov.br"),
+                          entity("cpf", "123.456.789-09"), entity("perfil", "financeiro"),
+                          entity("telefone", "+556134112200")]
+
+
+def test_a_loose_contact_line_starts_the_contact_form_prefilled(desk, monkeypatch):
+    spy = Spy(desk, monkeypatch, "add_contact")
+    track = tracker(LOOSE_CONTACT, token=token_for(desk, "ana"), entities=LOOSE_CONTACT_ENTITIES)
+
+    events, messages = run(ActionDadoSolto(), track)
+
+    assert responses(messages) == ["utter_dados_de_contato"]
+    stated = {slot: value for slot, value in slot_values(events).items() if value is not None}
+    assert stated == {
+        "autenticado": True, "contato_nome": "Fulana de Tal", "contato_email": "fulana@orgao.gov.br",
+        "contato_cpf": "123.456.789-09", "contato_perfis": ["financeiro"], "contato_telefone": "+556134112200",
+        "contato_telefone2": "nenhum", "pode_gerenciar_contatos": True}
+    assert events[-1] == FollowupAction("contato_form")
+    assert spy.calls == []  # nothing is written before the summary is confirmed
+
+
+def test_a_foreigners_loose_contact_line_starts_the_contact_form(desk):
+    text = "John Miller, john.miller@partner.com, estrangeiro sem cpf, corporativo"
+    track = tracker(text, token=token_for(desk, "carla"), entities=[entity("email", "john.miller@partner.com")])
+
+    events, _messages = run(ActionDadoSolto(), track)
+
+    assert slot_values(events)["contato_cpf"] == "estrangeiro"
+    assert events[-1] == FollowupAction("contato_form")
+
+
+def test_a_loose_contact_line_from_tecnico_producao_is_refused(desk):
+    track = tracker(LOOSE_CONTACT, token=token_for(desk, "bruno"), entities=LOOSE_CONTACT_ENTITIES)
+
+    events, messages = run(ActionDadoSolto(), track)
+
+    assert responses(messages) == ["utter_sem_permissao_contatos"]
+    assert slot_values(events)["pode_gerenciar_contatos"] is False
+    assert FollowupAction("contato_form") not in events
+
+
+def test_a_loose_contact_line_signed_out_asks_to_sign_in(desk):
+    events, messages = run(ActionDadoSolto(), tracker(LOOSE_CONTACT, entities=LOOSE_CONTACT_ENTITIES))
+
+    assert responses(messages) == ["utter_entrar_area_cliente"]
+    assert FollowupAction("contato_form") not in events
+
+
+@pytest.mark.parametrize("text, found", [
+    ("fulana@orgao.gov.br", [entity("email", "fulana@orgao.gov.br")]),
+    ("CPF 123.456.789-09, tel 61 3411-2200", [entity("cpf", "123.456.789-09"), entity("telefone", "+556134112200")]),
+])
+def test_an_e_mail_or_a_cpf_alone_only_asks_what_to_do(text, found, desk):
+    events, messages = run(ActionDadoSolto(), tracker(text, token=token_for(desk, "ana"), entities=found))
+
+    assert events == []
+    assert responses(messages) == ["utter_dado_fora_de_contexto"]
 
 
 # --- a FAQ question where a form expects free text --------------------------------------------
