@@ -97,8 +97,6 @@ def test_service_and_wish_alone_get_asked_what_happens(bot: Assistant) -> None:
 def test_a_contact_given_in_one_line_takes_three_turns(bot: Assistant, turns: dict[str, int]) -> None:
     before = bot.snapshot()
     chat = bot.chat("ana", bot.token(ANA[0]))
-    # Known gap: terser lines ("cadastre a Fulana, e-mail, CPF, financeiro, telefone") are classified `informar`
-    # by today's model (data-heavy messages), so the skill does not start; this phrasing is classified right.
     chat.say(f"preciso cadastrar um novo contato, a {ONE_LINE['name']}, e-mail {ONE_LINE['email']}, "
              f"CPF {ONE_LINE['typed_cpf']}, perfil financeiro, telefone (61) 3411-2200")
     chat.expect("veracidade")
@@ -118,6 +116,43 @@ def test_a_contact_given_in_one_line_takes_three_turns(bot: Assistant, turns: di
                                         "company_cnpj")} == {
         "name": ONE_LINE["name"], "email": ONE_LINE["email"], "cpf": ONE_LINE["cpf"], "profiles": ["financeiro"],
         "phone_primary": ONE_LINE["phone"], "phone_secondary": None, "company_cnpj": SECRETARIA}
+    assert diff["tickets"] == NOTHING
+
+
+# Terse lines: a request word and the data ("cadastre a …, e-mail …"), or the data alone (read as `informar`, which
+# outside any form starts the contact skill too: actions/dialogue.py). Contacts of our own invention, valid CPFs.
+TERSE = [
+    ("cadastre a Helena Prado Lima, e-mail helena.lima@exemplo.gov.br, CPF 390.533.447-05, técnico, tel 61 3411-2200",
+     {"name": "Helena Prado Lima", "email": "helena.lima@exemplo.gov.br", "cpf": "39053344705",
+      "profiles": ["tecnico_producao"], "phone_primary": "+556134112200"}),
+    ("inclui o Otavio Brandao Reis otavio.reis@exemplo.gov.br cpf 71428793860 corporativo (61) 3030-4040",
+     {"name": "Otavio Brandao Reis", "email": "otavio.reis@exemplo.gov.br", "cpf": "71428793860",
+      "profiles": ["corporativo"], "phone_primary": "+556130304040"}),
+    ("Sofia Rangel Dutra, sofia.dutra@exemplo.gov.br, 453.178.287-91, financeiro, 61 99876-1234",
+     {"name": "Sofia Rangel Dutra", "email": "sofia.dutra@exemplo.gov.br", "cpf": "45317828791",
+      "profiles": ["financeiro"], "phone_primary": "+5561998761234"}),
+]
+
+
+@pytest.mark.parametrize("line, stored", TERSE, ids=["cadastre", "inclui", "so-os-dados"])
+def test_a_terse_contact_line_starts_the_skill_and_takes_three_turns(bot: Assistant, line: str,
+                                                                     stored: dict[str, Any]) -> None:
+    before = bot.snapshot()
+    chat = bot.chat("ana", bot.token(ANA[0]))
+    chat.say(line)
+    chat.expect("veracidade")
+    chat.say("sim, declaro")
+    chat.expect(stored["name"], stored["email"], f"CPF: xxx.{stored['cpf'][3:6]}.{stored['cpf'][6:9]}-xx",
+                "Posso cadastrar?")
+    chat.say("sim")
+    chat.expect(stored["name"], "primeiro acesso")
+    print(f"\ncontato numa linha curta: {counted(chat)} turnos\n{chat.log()}")
+    assert counted(chat) <= GOALS["contato"], chat.log()
+
+    diff = changes(before, bot.snapshot())
+    [added] = diff["contacts"]["added"]
+    assert {key: added[key] for key in (*stored, "phone_secondary", "company_cnpj")} == {
+        **stored, "phone_secondary": None, "company_cnpj": SECRETARIA}, chat.log()
     assert diff["tickets"] == NOTHING
 
 
