@@ -9,9 +9,10 @@ MODEL  := models/assistente.tar.gz
 PERSONA ?= ana
 MIN_INTENT_F1 ?= 0.93
 MIN_RESPONSE_ACCURACY ?= 0.90
-# Issue 11 asks 0.97 on the hurried set; measured 0.938 (2026-12-01). The gate holds the floor reached, with margin
-# for retraining noise, until the training data gets there: `make nlu-gate MIN_HURRIED_INTENT_F1=0.97` shows the gap.
-MIN_HURRIED_INTENT_F1 ?= 0.92
+# Issue 11 asks 0.97 on the hurried set; measured 0.947 (2026-12-01, after the terse contact lines; 0.937–0.947 over
+# three retrainings). The gate holds the floor reached, with margin for retraining noise, until the training data
+# gets there: `make nlu-gate MIN_HURRIED_INTENT_F1=0.97` shows the gap.
+MIN_HURRIED_INTENT_F1 ?= 0.93
 MIN_ENTITY_F1 ?= 0.98
 # Inputs of training (the custom NLU components too): the model is rebuilt only when their content changes.
 TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml data/*/*.yml components/*.py))
