@@ -73,8 +73,9 @@ POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 export POSTGRES_BIN
 
 # The unit stage runs every db/desk test twice, on SQLite and on a real PostgreSQL. Missing: loud failure.
+# Two workers (pytest-xdist), a file each at a time: the stage waits on subprocesses and databases more than on CPU.
 unit: env postgres-check
-	$(PY) -m pytest -q -m "not integration and not browser" tests
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not integration and not browser" tests
 
 # Only the PostgreSQL half of the unit stage (part of `make unit`, so of `make test`).
 postgres: env postgres-check
