@@ -42,14 +42,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "postgres_server" in fixtures:  # tests that ask for the server by name are PostgreSQL tests too
+    for item in items:  # tests that ask for the server by name are PostgreSQL tests too (`-m postgresql`)
+        if "postgres_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgresql)
-        if item.get_closest_marker("integration") or item.get_closest_marker("browser"):
-            # `make integration` runs on two workers (--dist loadgroup): a module's tests stay together, in file
-            # order, on one worker; the modules that talk to the session's launcher (`bot`) share one worker.
-            item.add_marker(pytest.mark.xdist_group("bot" if "bot" in fixtures else item.nodeid.split("::")[0]))
+    # `make servers` runs the server stages on two workers (--dist loadgroup): a module's tests stay together, in file
+    # order, on one worker; the modules that talk to the session's launcher (`bot`) share one worker.
+    servers = [item for item in items if item.get_closest_marker("integration") or item.get_closest_marker("browser")]
+    with_bot = {item.path for item in servers if "bot" in getattr(item, "fixturenames", ())}
+    for item in servers:
+        item.add_marker(pytest.mark.xdist_group("bot" if item.path in with_bot else item.path.name))
 
 
 @pytest.fixture
