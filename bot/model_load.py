@@ -18,7 +18,7 @@ import tensorflow as tf
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.models import RasaModel
 
-_RASA_LOAD = RasaModel.load.__func__  # type: ignore[attr-defined]
+_RASA_LOAD = RasaModel.load.__func__
 
 
 def _load_for_prediction(
@@ -45,9 +45,9 @@ def _load_for_prediction(
 
 
 def install() -> None:
-    RasaModel.load = classmethod(_load_for_prediction)  # type: ignore[method-assign, assignment]
+    RasaModel.load = classmethod(_load_for_prediction)
 
 
 def uninstall() -> None:
     """Rasa's own load again (tests compare the two)."""
-    RasaModel.load = classmethod(_RASA_LOAD)  # type: ignore[method-assign, assignment]
+    RasaModel.load = classmethod(_RASA_LOAD)
