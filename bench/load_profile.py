@@ -222,8 +222,9 @@ def checkpoint(label: str, started: float, kind: str = "phase") -> None:
     print(MARK + json.dumps(point), flush=True)
 
 
-def child(model: Path, started: float) -> None:
-    """Load `model` as `rasa run` does, printing a checkpoint after each phase and each graph node's load."""
+def child(model: Path, started: float, evaluate: Path | None) -> None:
+    """Load `model` as `rasa run` does, printing a checkpoint after each phase and each graph node's load; then,
+    with `evaluate`, run the hold-out sets through it as `rasa test nlu` does (reports in evaluate/<set>/)."""
     checkpoint("interpreter started", started)
     import tensorflow  # noqa: F401  (Rasa imports it anyway; measured apart so its share is visible)
     checkpoint("import tensorflow", started)
@@ -269,6 +270,15 @@ def child(model: Path, started: float) -> None:
 
     asyncio.run(message("profile-1", FIRST_MESSAGE, "first message"))
     asyncio.run(message("profile-2", SECOND_MESSAGE, "second message"))
+    if evaluate is None:
+        return
+    from rasa.nlu.test import run_evaluation
+
+    # `rasa test nlu --nlu SET --model MODEL --out DIR` is `run_evaluation` over the loaded agent's processor
+    # (rasa/model_testing.py); one load serves both sets. Plots are left out: they do not change the reports.
+    for set_name, path in HOLD_OUT_SETS.items():
+        asyncio.run(run_evaluation(str(path), agent.processor, output_directory=str(evaluate / set_name),
+                                   domain_path=str(ROOT / "domain.yml"), disable_plotting=True))
 
 
 # ---------------------------------------------------------------- the parent: run children, test, report
@@ -281,6 +291,7 @@ class Profile:
     checkpoints: list[Checkpoint]
     load_average: float
     nlu: dict[str, tuple[float, float | None]] | None = None  # set → (intent macro-F1, response accuracy)
+    measured_at: str = ""  # UTC, minutes
 
     def at(self, label: str) -> Checkpoint:
         return next(point for point in self.checkpoints if point.label == label)
@@ -290,32 +301,55 @@ class Profile:
         return [step for step in steps(self.checkpoints) if step.kind == "node"]
 
 
-def profile(name: str, model: Path) -> Profile:
-    """One model loaded in a fresh process."""
-    print(f"{name}: loading {model.relative_to(ROOT)} in a fresh process ...", flush=True)
+def model_digest(model: Path) -> str:
+    return hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+
+
+def stored_profile(path: Path, name: str, model: Path) -> Profile:
+    data = json.loads(path.read_text())
+    nlu = {key: (row[0], row[1]) for key, row in data["nlu"].items()} if data["nlu"] else None
+    return Profile(name, model, [Checkpoint(**point) for point in data["checkpoints"]], data["load_average"], nlu,
+                   data["measured_at"])
+
+
+def profile(name: str, model: Path, evaluate: bool, reuse: bool) -> Profile:
+    """One model loaded in a fresh process; with `evaluate`, its hold-out figures too. Every profile is kept in
+    bench/.cache/profiles/ by the model's content hash; with `reuse`, a kept one is read instead of measured again."""
+    stored = CACHE / "profiles" / f"{model_digest(model)}{'-nlu' if evaluate else ''}.json"
+    if reuse and stored.is_file():
+        print(f"{name}: profile of {model.name} read from {stored.relative_to(ROOT)}", flush=True)
+        return stored_profile(stored, name, model)
+    result = measure(name, model, evaluate)
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_text(json.dumps({"checkpoints": [vars(point) for point in result.checkpoints],
+                                  "load_average": result.load_average, "nlu": result.nlu,
+                                  "measured_at": result.measured_at}))
+    return result
+
+
+def measure(name: str, model: Path, evaluate: bool) -> Profile:
+    print(f"{name}: loading {model.name} in a fresh process ...", flush=True)
+    out = CACHE / "nlu" / model.name[:-7]
+    measured_at = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}"
     load_average = os.getloadavg()[0]
     started = time.time()
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(model), "--started",
-                           repr(started)], cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(model), "--started", repr(started)]
+    done = subprocess.run(command + (["--evaluate", str(out)] if evaluate else []), cwd=ROOT, capture_output=True,
+                          text=True, timeout=CHILD_TIMEOUT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if done.returncode != 0:
         raise RuntimeError(f"{name}: the child failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return Profile(name, model, parse_checkpoints(done.stdout), load_average)
+    return Profile(name, model, parse_checkpoints(done.stdout), load_average, nlu_figures(out) if evaluate else None,
+                   measured_at)
 
 
-def nlu_figures(model: Path) -> dict[str, tuple[float, float | None]]:
-    """Intent macro-F1 and response accuracy of a model on each hold-out set, read as tests/nlu_gate.py reads them."""
+def nlu_figures(out: Path) -> dict[str, tuple[float, float | None]]:
+    """Intent macro-F1 and response accuracy on each hold-out set, read from the reports as tests/nlu_gate.py does."""
     from tests.nlu_gate import intent_figures, response_accuracy
 
     figures: dict[str, tuple[float, float | None]] = {}
-    for set_name, path in HOLD_OUT_SETS.items():
-        out = CACHE / "nlu" / model.name[:-7] / set_name
-        print(f"{model.name}: rasa test nlu on {path.name} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "rasa", "test", "nlu", "--nlu", str(path), "--model", str(model),
-                        "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True)
-        intent_f1 = intent_figures(json.loads((out / "intent_report.json").read_text()))[0]
-        responses = out / "response_selection_report.json"
+    for set_name in HOLD_OUT_SETS:
+        intent_f1 = intent_figures(json.loads((out / set_name / "intent_report.json").read_text()))[0]
+        responses = out / set_name / "response_selection_report.json"
         accuracy = response_accuracy(json.loads(responses.read_text())) if responses.is_file() else None
         figures[set_name] = (intent_f1, accuracy)
     return figures
@@ -401,9 +435,9 @@ def variants_table(profiles: list[Profile]) -> str:
 def report(profiles: list[Profile], variants: list[Profile], started: datetime, command: str) -> str:
     from bench.runtime_memory import machine
 
-    loads = ", ".join(f"{p.name} {p.load_average:.2f}" for p in profiles + variants)
+    loads = "; ".join(f"{p.name} {p.measured_at} UTC, load {p.load_average:.2f}" for p in profiles + variants)
     parts = ["## Run", "", f"- date: {started:%Y-%m-%d %H:%M} UTC", f"- machine: {machine()}",
-             f"- load average (1 min) when each load started: {loads}", f"- command: `{command}`",
+             f"- each model measured at (UTC) and the 1-min load average then: {loads}", f"- command: `{command}`",
              "- MB = 2^20 bytes of VmRSS of the loading process; s = wall time, with the process's CPU time "
              "(all threads, user + system) in brackets where both are shown; each model in a fresh process", "",
              "### Summary", "", summary_table(profiles + variants), "",
@@ -413,6 +447,8 @@ def report(profiles: list[Profile], variants: list[Profile], started: datetime, 
     if variants:
         parts += ["### Lighter variants of config.yml (measured only; config.yml unchanged)", "",
                   variants_table([p for p in profiles if p.nlu] + variants), ""]
+    elif profiles[0].nlu:
+        parts += ["### Hold-out figures", "", variants_table(profiles[:1]), ""]
     return "\n".join(parts)
 
 
@@ -422,11 +458,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare bot of `make bench`")
     parser.add_argument("--variants", nargs="*", choices=sorted(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--reuse", action="store_true",
+                        help="read a model's profile kept from an earlier run (bench/.cache/profiles/) if there is one")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--started", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--evaluate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.started)
+        child(args.child, args.started, args.evaluate)
         return 0
 
     started = datetime.now(timezone.utc)
@@ -437,12 +476,9 @@ def main(argv: list[str] | None = None) -> int:
         models["bare bot"] = baseline_model()
     variant_models = {f"variant {name}": train_variant(name) for name in args.variants}
 
-    profiles = [profile(name, model) for name, model in models.items()]
-    variants = [profile(name, model) for name, model in variant_models.items()]
-    if variants:
-        profiles[0].nlu = nlu_figures(profiles[0].model)
-        for variant in variants:
-            variant.nlu = nlu_figures(variant.model)
+    # The assistant's own hold-out figures stand beside the variants'; the bare bot's data is another domain.
+    profiles = [profile(name, model, evaluate=name == "assistant", reuse=args.reuse) for name, model in models.items()]
+    variants = [profile(name, model, evaluate=True, reuse=args.reuse) for name, model in variant_models.items()]
 
     text = report(profiles, variants, started, command)
     print(text)

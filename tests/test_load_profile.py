@@ -115,3 +115,16 @@ def test_the_report_tables_hold_every_model(tmp_path: Path) -> None:
     assert "| assistant | 1 | 30 | 40 | 600 | 615 | 620 | 3.0 (2.5) | 8.0 (6.0) | 2.0 (1.0) | 13.0 (9.5) |" in summary
     assert "| DIETClassifier | 4.5 | +560 | 4.5 | +560 |" in lp.components_table(profiles)
     assert "| 0.950 | 0.940 | 0.930 | — |" in lp.variants_table(profiles[:1])
+
+
+def test_a_kept_profile_reads_back_as_measured(tmp_path: Path) -> None:
+    points = [lp.Checkpoint("import tensorflow", 20.0, 9.5, 400_000, 410_000),
+              lp.Checkpoint("run_TEDPolicy2", 30.0, 15.0, 500_000, 510_000, "node")]
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps({"checkpoints": [vars(p) for p in points], "load_average": 7.5,
+                                "nlu": {"hold-out": [0.95, None]}, "measured_at": "2026-12-01 17:52"}))
+    profile = lp.stored_profile(kept, "assistant", tmp_path / "m.tar.gz")
+    assert profile.checkpoints == points
+    assert (profile.load_average, profile.nlu, profile.measured_at) == (7.5, {"hold-out": (0.95, None)},
+                                                                         "2026-12-01 17:52")
+    assert [step.label for step in profile.node_steps] == ["run_TEDPolicy2"]
