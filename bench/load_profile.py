@@ -32,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,6 +144,17 @@ def split_significant(totals: dict[str, Cost], min_cpu: float, min_mb: float) ->
     rest = [row for name, row in totals.items() if name not in shown]
     summed = (sum(row[0] for row in rest), sum(row[1] for row in rest), sum(row[2] for row in rest))
     return shown, summed, len(rest)
+
+
+def archive_sizes(members: list[tuple[str, int]]) -> dict[str, float]:
+    """MB of the files each component class keeps in a model archive, from (member path, bytes) pairs."""
+    sizes: dict[str, float] = {}
+    for path, size in members:
+        parts = Path(path.lstrip("/")).parts
+        if len(parts) >= 3 and parts[0] == "components":
+            name = component_name(parts[1])
+            sizes[name] = sizes.get(name, 0.0) + size / 2**20
+    return sizes
 
 
 # ---------------------------------------------------------------- variants of config.yml
@@ -401,14 +413,21 @@ def phases_table(p: Profile) -> str:
     return "\n".join(rows)
 
 
+def model_files(model: Path) -> dict[str, float]:
+    with tarfile.open(model) as archive:
+        return archive_sizes([(member.name, member.size) for member in archive.getmembers() if member.isfile()])
+
+
 def components_table(profiles: list[Profile]) -> str:
-    """Per component class, side by side: CPU seconds of its load and the RSS it added."""
+    """Per component class, side by side: CPU seconds of its load, the RSS it added, the MB of its files."""
     totals = [by_component(p.node_steps) for p in profiles]
+    files = [model_files(p.model) for p in profiles]
     names = list(dict.fromkeys(name for total in totals for name in total))
-    head = "| component | " + " | ".join(f"{p.name}: CPU s | {p.name}: RSS Δ MB" for p in profiles) + " |"
-    rows = [head, "|---|" + "---:|---:|" * len(profiles)]
+    head = "| component | " + " | ".join(f"{p.name}: CPU s | RSS Δ MB | files MB" for p in profiles) + " |"
+    rows = [head, "|---|" + "---:|---:|---:|" * len(profiles)]
     for name in names:
-        cells = [f"{t[name][1]:.1f} | {t[name][2]:+,.0f}" if name in t else "— | —" for t in totals]
+        cells = [f"{t[name][1]:.1f} | {t[name][2]:+,.0f} | {f.get(name, 0.0):,.1f}" if name in t else "— | — | —"
+                 for t, f in zip(totals, files, strict=True)]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

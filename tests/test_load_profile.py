@@ -3,6 +3,8 @@ trained here: `make load-profile` does that)."""
 from __future__ import annotations
 
 import json
+import os
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,20 @@ Threads:\t42
 def mark(label: str, seconds: float, cpu: float, rss_kb: int, hwm_kb: int, kind: str = "phase") -> str:
     return lp.MARK + json.dumps({"label": label, "seconds": seconds, "cpu_seconds": cpu, "rss_kb": rss_kb,
                                  "hwm_kb": hwm_kb, "kind": kind})
+
+
+def write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def test_archive_files_are_summed_per_component() -> None:
+    members = [("components/train_DIETClassifier5/DIETClassifier.tf_model.data-00000-of-00001", 35 * 2**20),
+               ("components/train_DIETClassifier5/DIETClassifier.tf_model.index", 2**19),
+               ("/components/train_CountVectorsFeaturizer3/vocabularies.json", 2**20),
+               ("components/train_CountVectorsFeaturizer4/vocabularies.json", 2**20),
+               ("metadata.json", 2**20), ("components/domain_provider", 10)]
+    assert lp.archive_sizes(members) == {"DIETClassifier": 35.5, "CountVectorsFeaturizer": 2.0}
 
 
 def test_status_fields_are_read_in_kb() -> None:
@@ -101,7 +117,8 @@ def test_the_training_digest_follows_the_config() -> None:
 
 def test_the_report_tables_hold_every_model(tmp_path: Path) -> None:
     archive = tmp_path / "m.tar.gz"
-    archive.write_bytes(b"x" * 2**20)
+    with tarfile.open(archive, "w:gz") as tar:  # an archive of 1 MB or so, incompressible
+        tar.add(write(tmp_path / "weights", os.urandom(2**20)), arcname="components/train_TEDPolicy2/w")
     labels = ["interpreter started", "import tensorflow", "import rasa (agent + server)", "unpack the model archive"]
     points = [lp.Checkpoint(label, i + 1.0, i + 0.5, (i + 1) * 10240, (i + 1) * 10240) for i, label in
               enumerate(labels)]
@@ -112,8 +129,9 @@ def test_the_report_tables_hold_every_model(tmp_path: Path) -> None:
     profiles = [lp.Profile("assistant", archive, points, 1.0, {"hold-out": (0.95, 0.93), "hurried": (0.94, None)}),
                 lp.Profile("bare bot", archive, points, 1.0)]
     summary = lp.summary_table(profiles)
+    assert "| TEDPolicy | — | — | — |" not in lp.components_table(profiles)  # no node of it was loaded
     assert "| assistant | 1 | 30 | 40 | 600 | 615 | 620 | 3.0 (2.5) | 8.0 (6.0) | 2.0 (1.0) | 13.0 (9.5) |" in summary
-    assert "| DIETClassifier | 4.5 | +560 | 4.5 | +560 |" in lp.components_table(profiles)
+    assert "| DIETClassifier | 4.5 | +560 | 0.0 | 4.5 | +560 | 0.0 |" in lp.components_table(profiles)
     assert "| 0.950 | 0.940 | 0.930 | — |" in lp.variants_table(profiles[:1])
 
 
