@@ -81,7 +81,9 @@ class Checkpoint:
     cpu_seconds: float  # the child's CPU time (all threads, user + system): what contention does not inflate
     rss_kb: int
     hwm_kb: int
-    kind: str = "phase"  # "phase" (import, unpack, first message...) or "node" (one graph component's load)
+    # "phase" (import, unpack, first message...), "node" (the end of one graph node's load) or "part" (a step inside
+    # a TensorFlow component's load: `<node> · <part>`, the node's own checkpoint then holds the rest of its load)
+    kind: str = "phase"
 
 
 def parse_checkpoints(output: str) -> list[Checkpoint]:
@@ -89,9 +91,13 @@ def parse_checkpoints(output: str) -> list[Checkpoint]:
     return [Checkpoint(**json.loads(line[len(MARK):])) for line in output.splitlines() if line.startswith(MARK)]
 
 
+PART = " · "
+NODE_KINDS = ("node", "part")
+
+
 def component_name(node_name: str) -> str:
     """`train_CountVectorsFeaturizer4` / `run_components.entities.PatternEntityExtractor7` → the class name."""
-    name = node_name
+    name = node_name.split(PART)[0]
     for prefix in ("train_", "run_"):
         if name.startswith(prefix):
             name = name[len(prefix):]
@@ -136,6 +142,19 @@ def by_component(node_steps: list[Step]) -> dict[str, Cost]:
         seconds, cpu, mb = totals.get(name, (0.0, 0.0, 0.0))
         totals[name] = (seconds + step.seconds, cpu + step.cpu_seconds, mb + step.rss_delta_mb)
     return totals
+
+
+def parts_of(node_steps: list[Step]) -> dict[str, dict[str, Cost]]:
+    """The parts of each component's load that has any: {class: {part: cost}}; the node's own step is the rest."""
+    with_parts = {component_name(step.label) for step in node_steps if step.kind == "part"}
+    result: dict[str, dict[str, Cost]] = {name: {} for name in with_parts}
+    for step in node_steps:
+        name = component_name(step.label)
+        if name in with_parts:
+            part = step.label.split(PART)[1] if step.kind == "part" else "the rest (model object, compile, other)"
+            seconds, cpu, mb = result[name].get(part, (0.0, 0.0, 0.0))
+            result[name][part] = (seconds + step.seconds, cpu + step.cpu_seconds, mb + step.rss_delta_mb)
+    return result
 
 
 def split_significant(totals: dict[str, Cost], min_cpu: float, min_mb: float) -> tuple[dict[str, Cost], Cost, int]:
@@ -264,10 +283,31 @@ def child(model: Path, started: float, evaluate: Path | None) -> None:
         return result
 
     load_component = GraphNode._load_component
+    loading: list[str] = []  # the node being loaded, if any
 
     def timed_load(node: GraphNode, **kwargs: Any) -> None:
-        load_component(node, **kwargs)
+        loading.append(node._node_name)
+        try:
+            load_component(node, **kwargs)
+        finally:
+            loading.pop()
         checkpoint(node._node_name, started, kind="node")
+
+    # Rasa 3.6's RasaModel.load (DIET, ResponseSelector, TED): compile with Adam, fit on one example (builds the
+    # weights and the optimizer's slots, traces the training step), load the weights, one inference (traces predict).
+    from rasa.utils.tensorflow.models import RasaModel
+
+    def timed(method: Callable[..., Any], part: str) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            if loading:
+                checkpoint(f"{loading[-1]}{PART}{part}", started, kind="part")
+            return result
+        return wrapper
+
+    RasaModel.fit = timed(RasaModel.fit, "fit on one example (weights, Adam slots, training-step trace)")
+    RasaModel.load_weights = timed(RasaModel.load_weights, "load the weights")
+    RasaModel.run_inference = timed(RasaModel.run_inference, "first inference (predict trace)")
 
     LocalModelStorage.from_model_archive = classmethod(timed_unpack)
     GraphNode._load_component = timed_load
@@ -310,7 +350,7 @@ class Profile:
 
     @property
     def node_steps(self) -> list[Step]:
-        return [step for step in steps(self.checkpoints) if step.kind == "node"]
+        return [step for step in steps(self.checkpoints) if step.kind in NODE_KINDS]
 
 
 def model_digest(model: Path) -> str:
@@ -399,7 +439,7 @@ def phases_table(p: Profile) -> str:
     rows = [f"| {p.name}: step | wall s | CPU s | RSS Δ MB | RSS MB |", "|---|---:|---:|---:|---:|"]
     nodes_done = False
     for step in steps(p.checkpoints):
-        if step.kind == "node":
+        if step.kind in NODE_KINDS:
             if not nodes_done:
                 shown, (seconds, cpu, delta), count = split_significant(by_component(p.node_steps), 0.2, 5.0)
                 for name, (node_seconds, node_cpu, node_mb) in shown.items():
@@ -437,6 +477,15 @@ def figure(nlu: dict[str, tuple[float, float | None]], set_name: str, index: int
     return "—" if value is None else f"{value:.3f}"
 
 
+def parts_table(profiles: list[Profile]) -> str:
+    rows = ["| model | component | part of its load | wall s | CPU s | RSS Δ MB |", "|---|---|---|---:|---:|---:|"]
+    for p in profiles:
+        for name, parts in parts_of(p.node_steps).items():
+            for part, (seconds, cpu, delta) in parts.items():
+                rows.append(f"| {p.name} | {name} | {part} | {seconds:.1f} | {cpu:.1f} | {delta:+,.0f} |")
+    return "\n".join(rows)
+
+
 def variants_table(profiles: list[Profile]) -> str:
     rows = ["| model | RSS after 1st message MB | peak MB | unpack + graph load s | "
             "intent F1 hold-out | intent F1 hurried | response acc. hold-out | response acc. hurried |",
@@ -460,7 +509,8 @@ def report(profiles: list[Profile], variants: list[Profile], started: datetime, 
              "- MB = 2^20 bytes of VmRSS of the loading process; s = wall time, with the process's CPU time "
              "(all threads, user + system) in brackets where both are shown; each model in a fresh process", "",
              "### Summary", "", summary_table(profiles + variants), "",
-             "### Per component (sum of the graph nodes of each class)", "", components_table(profiles), ""]
+             "### Per component (sum of the graph nodes of each class)", "", components_table(profiles), "",
+             "### Inside the TensorFlow components' load (`RasaModel.load`)", "", parts_table(profiles + variants), ""]
     for p in profiles:
         parts += [f"### Every step: {p.name}", "", phases_table(p), ""]
     if variants:

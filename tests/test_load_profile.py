@@ -146,3 +146,15 @@ def test_a_kept_profile_reads_back_as_measured(tmp_path: Path) -> None:
     assert (profile.load_average, profile.nlu, profile.measured_at) == (7.5, {"hold-out": (0.95, None)},
                                                                          "2026-12-01 17:52")
     assert [step.label for step in profile.node_steps] == ["run_TEDPolicy2"]
+
+
+def test_the_parts_of_a_tensorflow_load_and_its_rest() -> None:
+    node_steps = [lp.Step("run_CountVectorsFeaturizer4", "node", 0.1, 0.1, 3.0, 0, 0),
+                  lp.Step("run_DIETClassifier5 · fit on one example", "part", 30.0, 20.0, 400.0, 0, 0),
+                  lp.Step("run_DIETClassifier5 · load the weights", "part", 1.0, 0.5, 30.0, 0, 0),
+                  lp.Step("run_DIETClassifier5", "node", 2.0, 1.0, 5.0, 0, 0)]
+    parts = lp.parts_of(node_steps)
+    assert list(parts) == ["DIETClassifier"]
+    assert parts["DIETClassifier"] == {"fit on one example": (30.0, 20.0, 400.0), "load the weights": (1.0, 0.5, 30.0),
+                                       "the rest (model object, compile, other)": (2.0, 1.0, 5.0)}
+    assert lp.by_component(node_steps)["DIETClassifier"] == pytest.approx((33.0, 21.5, 435.0))
