@@ -58,6 +58,7 @@ TRAINING_GLOBS = ("domain.yml", "data/*.yml", "data/*/*.yml", "components/*.py")
 FIRST_MESSAGE = "olá, bom dia"
 SECOND_MESSAGE = "quero abrir um chamado"
 CHILD_TIMEOUT = 1800.0  # a load under contention on 2 shared cores can take minutes; a slow load is a figure
+EXPERIMENT = "assistant, loaded without the training step (experiment)"
 MARK = "@@checkpoint "  # the child's checkpoint lines on stdout start with this
 
 
@@ -253,9 +254,37 @@ def checkpoint(label: str, started: float, kind: str = "phase") -> None:
     print(MARK + json.dumps(point), flush=True)
 
 
-def child(model: Path, started: float, evaluate: Path | None) -> None:
+def predict_only_load(original: Callable[..., Any]) -> Callable[..., Any]:
+    """An experiment, not a fix: `RasaModel.load` without its training step. The variables prediction uses are made
+    by one inference, the trained weights restored into them (the optimizer's slots and training-only layers are left
+    out: `expect_partial`), then the label embeddings are computed again from the restored weights and the predict
+    function traced again. Same weights, so the hold-out figures must come out the same as the normal load's."""
+    def load(cls: type, model_file_name: str, model_data_example: Any, predict_data_example: Any = None,
+             finetune_mode: bool = False, *args: Any, **kwargs: Any) -> Any:
+        if finetune_mode or predict_data_example is None:
+            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args,
+                            **kwargs)
+        import tensorflow as tf
+
+        model = cls(*args, **kwargs)
+        config = kwargs.get("config", {})
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
+                      run_eagerly=config.get("run_eagerly"))
+        model.run_inference(predict_data_example)
+        status = model.load_weights(model_file_name)
+        if status is not None:
+            status.expect_partial()
+        model.prepared_for_prediction = False
+        model._tf_predict_step = None
+        model.run_inference(predict_data_example)
+        return model
+    return load
+
+
+def child(model: Path, started: float, evaluate: Path | None, predict_only: bool = False) -> None:
     """Load `model` as `rasa run` does, printing a checkpoint after each phase and each graph node's load; then,
-    with `evaluate`, run the hold-out sets through it as `rasa test nlu` does (reports in evaluate/<set>/)."""
+    with `evaluate`, run the hold-out sets through it as `rasa test nlu` does (reports in evaluate/<set>/).
+    `predict_only`: the experiment of `predict_only_load`."""
     checkpoint("interpreter started", started)
     import tensorflow  # noqa: F401  (Rasa imports it anyway; measured apart so its share is visible)
     checkpoint("import tensorflow", started)
@@ -308,6 +337,8 @@ def child(model: Path, started: float, evaluate: Path | None) -> None:
     RasaModel.fit = timed(RasaModel.fit, "fit on one example (weights, Adam slots, training-step trace)")
     RasaModel.load_weights = timed(RasaModel.load_weights, "load the weights")
     RasaModel.run_inference = timed(RasaModel.run_inference, "first inference (predict trace)")
+    if predict_only:
+        RasaModel.load = classmethod(predict_only_load(RasaModel.load.__func__))
 
     LocalModelStorage.from_model_archive = classmethod(timed_unpack)
     GraphNode._load_component = timed_load
@@ -364,14 +395,15 @@ def stored_profile(path: Path, name: str, model: Path) -> Profile:
                    data["measured_at"])
 
 
-def profile(name: str, model: Path, evaluate: bool, reuse: bool) -> Profile:
+def profile(name: str, model: Path, evaluate: bool, reuse: bool, predict_only: bool = False) -> Profile:
     """One model loaded in a fresh process; with `evaluate`, its hold-out figures too. Every profile is kept in
     bench/.cache/profiles/ by the model's content hash; with `reuse`, a kept one is read instead of measured again."""
-    stored = CACHE / "profiles" / f"{model_digest(model)}{'-nlu' if evaluate else ''}.json"
+    suffix = ("-nlu" if evaluate else "") + ("-predict-only" if predict_only else "")
+    stored = CACHE / "profiles" / f"{model_digest(model)}{suffix}.json"
     if reuse and stored.is_file():
         print(f"{name}: profile of {model.name} read from {stored.relative_to(ROOT)}", flush=True)
         return stored_profile(stored, name, model)
-    result = measure(name, model, evaluate)
+    result = measure(name, model, evaluate, predict_only)
     stored.parent.mkdir(parents=True, exist_ok=True)
     stored.write_text(json.dumps({"checkpoints": [vars(point) for point in result.checkpoints],
                                   "load_average": result.load_average, "nlu": result.nlu,
@@ -379,14 +411,15 @@ def profile(name: str, model: Path, evaluate: bool, reuse: bool) -> Profile:
     return result
 
 
-def measure(name: str, model: Path, evaluate: bool) -> Profile:
+def measure(name: str, model: Path, evaluate: bool, predict_only: bool) -> Profile:
     print(f"{name}: loading {model.name} in a fresh process ...", flush=True)
-    out = CACHE / "nlu" / model.name[:-7]
+    out = CACHE / "nlu" / (model.name[:-7] + ("-predict-only" if predict_only else ""))
     measured_at = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}"
     load_average = os.getloadavg()[0]
     started = time.time()
     command = [sys.executable, str(Path(__file__).resolve()), "--child", str(model), "--started", repr(started)]
-    done = subprocess.run(command + (["--evaluate", str(out)] if evaluate else []), cwd=ROOT, capture_output=True,
+    command += (["--evaluate", str(out)] if evaluate else []) + (["--predict-only-load"] if predict_only else [])
+    done = subprocess.run(command, cwd=ROOT, capture_output=True,
                           text=True, timeout=CHILD_TIMEOUT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if done.returncode != 0:
         raise RuntimeError(f"{name}: the child failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -532,9 +565,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--started", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--evaluate", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--predict-only-load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-experiment", action="store_true",
+                        help="skip the assistant's model loaded without Rasa's training step (predict_only_load)")
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.started, args.evaluate)
+        child(args.child, args.started, args.evaluate, args.predict_only_load)
         return 0
 
     started = datetime.now(timezone.utc)
@@ -548,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     # The assistant's own hold-out figures stand beside the variants'; the bare bot's data is another domain.
     profiles = [profile(name, model, evaluate=name == "assistant", reuse=args.reuse) for name, model in models.items()]
     variants = [profile(name, model, evaluate=True, reuse=args.reuse) for name, model in variant_models.items()]
+    if not args.no_experiment:
+        variants.append(profile(EXPERIMENT, models["assistant"], evaluate=True, reuse=args.reuse, predict_only=True))
 
     text = report(profiles, variants, started, command)
     print(text)
