@@ -590,9 +590,21 @@ def main(argv: list[str] | None = None) -> int:
     text = report(profiles, variants, started, command)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    notes = kept_notes(args.out.read_text()) if args.out.is_file() else ""
     args.out.write_text(f"# `make load-profile`: where the Rasa server's memory and start time go\n\n"
-                        f"`bench/load_profile.py` (see its docstring for the method).\n\n{text}\n")
+                        f"`bench/load_profile.py` (see its docstring for the method).\n\n{notes}{text}\n")
     return 0
+
+
+NOTES = "## What the profile shows"
+
+
+def kept_notes(previous: str) -> str:
+    """The hand-written reading of the figures (from NOTES to the next `## Run`), kept when the figures are rewritten."""
+    if NOTES not in previous:
+        return ""
+    notes = previous[previous.index(NOTES):]
+    return notes[:notes.index("## Run")] if "## Run" in notes else notes.rstrip() + "\n\n"
 
 
 if __name__ == "__main__":

@@ -158,3 +158,9 @@ def test_the_parts_of_a_tensorflow_load_and_its_rest() -> None:
     assert parts["DIETClassifier"] == {"fit on one example": (30.0, 20.0, 400.0), "load the weights": (1.0, 0.5, 30.0),
                                        "the rest (model object, compile, other)": (2.0, 1.0, 5.0)}
     assert lp.by_component(node_steps)["DIETClassifier"] == pytest.approx((33.0, 21.5, 435.0))
+
+
+def test_the_written_reading_survives_a_new_run() -> None:
+    previous = "# title\n\nintro\n\n## What the profile shows\n\nDIET is the floor.\n\n## Run\n\n- date: old\n"
+    assert lp.kept_notes(previous) == "## What the profile shows\n\nDIET is the floor.\n\n"
+    assert lp.kept_notes("# title\n\n## Run\n\n- date: old\n") == ""
