@@ -600,7 +600,7 @@ NOTES = "## What the profile shows"
 
 
 def kept_notes(previous: str) -> str:
-    """The hand-written reading of the figures (from NOTES to the next `## Run`), kept when the figures are rewritten."""
+    """The written reading of the figures (from NOTES to the next `## Run`), kept when the figures are rewritten."""
     if NOTES not in previous:
         return ""
     notes = previous[previous.index(NOTES):]
