@@ -527,6 +527,8 @@ def variants_table(profiles: list[Profile]) -> str:
         first, ready = p.at("first message: next action predicted"), p.at("agent ready (the rest of Agent.load)")
         imports = p.at("import rasa (agent + server)")
         nlu = p.nlu or {}
+        if "ResponseSelector" not in by_component(p.node_steps):  # its report then scores nothing: no answer
+            nlu = {set_name: (row[0], None) for set_name, row in nlu.items()}
         rows.append(f"| {p.name} | {mb(first.rss_kb)} | {mb(first.hwm_kb)} | {span(ready, imports)} | "
                     f"{figure(nlu, 'hold-out', 0)} | {figure(nlu, 'hurried', 0)} | {figure(nlu, 'hold-out', 1)} | "
                     f"{figure(nlu, 'hurried', 1)} |")

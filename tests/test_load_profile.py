@@ -132,6 +132,10 @@ def test_the_report_tables_hold_every_model(tmp_path: Path) -> None:
     assert "| TEDPolicy | — | — | — |" not in lp.components_table(profiles)  # no node of it was loaded
     assert "| assistant | 1 | 30 | 40 | 600 | 615 | 620 | 3.0 (2.5) | 8.0 (6.0) | 2.0 (1.0) | 13.0 (9.5) |" in summary
     assert "| DIETClassifier | 4.5 | +560 | 0.0 | 4.5 | +560 | 0.0 |" in lp.components_table(profiles)
+    assert "| 0.950 | 0.940 | 0.930 | — |" not in lp.variants_table(profiles[:1])  # no ResponseSelector node
+    assert "| 0.950 | 0.940 | — | — |" in lp.variants_table(profiles[:1])
+    with_selector = points + [lp.Checkpoint("run_ResponseSelector8", 14.0, 10.0, 700 * 1024, 700 * 1024, "node")]
+    profiles[0].checkpoints = with_selector
     assert "| 0.950 | 0.940 | 0.930 | — |" in lp.variants_table(profiles[:1])
 
 
