@@ -1,7 +1,7 @@
 """Where the Rasa server's memory and start time go: a per-component load profile of a trained model.
 
-usage: .venv/bin/python bench/load_profile.py [--model models/assistente.tar.gz] [--no-baseline] [--no-variants]
-       [--variants char3 no_rs rs_small] [--out bench/results/load_profile.md]
+usage: .venv/bin/python bench/load_profile.py [--model models/assistente.tar.gz] [--no-baseline]
+       [--variants [char3 no_rs rs_small]] [--no-experiment] [--reuse] [--out bench/results/load_profile.md]
 
 Not a test (`make load-profile`, never part of `make test`): it prints figures and writes them to --out.
 
@@ -22,6 +22,14 @@ Each variant is also run through the NLU hold-out sets (`rasa test nlu` on tests
 tests/test_nlu_hurried.yml, read with tests/nlu_gate.py's own functions), so a lighter model's price in accuracy is
 on the same line as what it saves. Training a variant takes ~6–10 min on 2 shared cores; they run one at a time and
 share one Rasa training cache (bench/.cache/rasa-cache), so a variant only retrains the nodes its change touches.
+
+The experiment (skip with --no-experiment): the assistant's model once more, loaded without the one-example training
+step Rasa 3.6's `RasaModel.load` runs before loading the weights (`predict_only_load`), with its hold-out figures — the
+evidence of where the floor is. It is measured here only; the server still loads models Rasa's way.
+
+Every profile is kept in bench/.cache/profiles/ by the model's content hash; --reuse reads a kept one instead of
+loading the model again (the report says when and under which load each was measured). Figures go to --out, above
+which a written "## What the profile shows" section is kept across runs.
 """
 from __future__ import annotations
 
