@@ -24,7 +24,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run cluster test shell setup venv env db model lint unit postgres postgres-check validate conversations nlu-gate integration browser chromium-check servers fallback-report bench bench-runtime bench-load clean
+.PHONY: help run cluster test shell setup venv env db model lint unit postgres postgres-check validate conversations nlu-gate integration browser chromium-check servers fallback-report bench bench-runtime bench-load load-profile clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -134,6 +134,13 @@ bench-runtime: model
 # redis-server, nginx); ~15 min on 2 cores. Figures also go to bench/results/cluster_load.md.
 bench-load: model postgres-check
 	$(PY) bench/cluster_load.py --model $(MODEL)
+
+# Not part of `make test`: where the Rasa server's memory and start time go, component by component — the assistant's
+# model, the bare bot of `make bench` and lighter variants of config.yml (trained into bench/.cache/, never written to
+# config.yml) with their NLU hold-out figures; ~1 h on 2 shared cores the first time (training), then minutes.
+LOAD_PROFILE_ARGS ?=
+load-profile: model
+	$(PY) bench/load_profile.py --model $(MODEL) $(LOAD_PROFILE_ARGS)
 
 integration: model env postgres-check
 	$(PY) -m pytest -q -m integration tests
