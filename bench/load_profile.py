@@ -24,8 +24,8 @@ on the same line as what it saves. Training a variant takes ~6–10 min on 2 sha
 share one Rasa training cache (bench/.cache/rasa-cache), so a variant only retrains the nodes its change touches.
 
 The experiment (skip with --no-experiment): the assistant's model once more, loaded without the one-example training
-step Rasa 3.6's `RasaModel.load` runs before loading the weights (`predict_only_load`), with its hold-out figures — the
-evidence of where the floor is. It is measured here only; the server still loads models Rasa's way.
+step Rasa 3.6's `RasaModel.load` runs before loading the weights, with its hold-out figures: bot/model_load.py, the
+load the project's Rasa servers use since this profile found where the floor was.
 
 Every profile is kept in bench/.cache/profiles/ by the model's content hash; --reuse reads a kept one instead of
 loading the model again (the report says when and under which load each was measured). Figures go to --out, above
@@ -262,37 +262,10 @@ def checkpoint(label: str, started: float, kind: str = "phase") -> None:
     print(MARK + json.dumps(point), flush=True)
 
 
-def predict_only_load(original: Callable[..., Any]) -> Callable[..., Any]:
-    """An experiment, not a fix: `RasaModel.load` without its training step. The variables prediction uses are made
-    by one inference, the trained weights restored into them (the optimizer's slots and training-only layers are left
-    out: `expect_partial`), then the label embeddings are computed again from the restored weights and the predict
-    function traced again. Same weights, so the hold-out figures must come out the same as the normal load's."""
-    def load(cls: type, model_file_name: str, model_data_example: Any, predict_data_example: Any = None,
-             finetune_mode: bool = False, *args: Any, **kwargs: Any) -> Any:
-        if finetune_mode or predict_data_example is None:
-            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args,
-                            **kwargs)
-        import tensorflow as tf
-
-        model = cls(*args, **kwargs)
-        config = kwargs.get("config", {})
-        model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
-                      run_eagerly=config.get("run_eagerly"))
-        model.run_inference(predict_data_example)
-        status = model.load_weights(model_file_name)
-        if status is not None:
-            status.expect_partial()
-        model.prepared_for_prediction = False
-        model._tf_predict_step = None
-        model.run_inference(predict_data_example)
-        return model
-    return load
-
-
 def child(model: Path, started: float, evaluate: Path | None, predict_only: bool = False) -> None:
     """Load `model` as `rasa run` does, printing a checkpoint after each phase and each graph node's load; then,
     with `evaluate`, run the hold-out sets through it as `rasa test nlu` does (reports in evaluate/<set>/).
-    `predict_only`: the experiment of `predict_only_load`."""
+    `predict_only`: the server's own load (bot/model_load.py)."""
     checkpoint("interpreter started", started)
     import tensorflow  # noqa: F401  (Rasa imports it anyway; measured apart so its share is visible)
     checkpoint("import tensorflow", started)
@@ -346,7 +319,9 @@ def child(model: Path, started: float, evaluate: Path | None, predict_only: bool
     RasaModel.load_weights = timed(RasaModel.load_weights, "load the weights")
     RasaModel.run_inference = timed(RasaModel.run_inference, "first inference (predict trace)")
     if predict_only:
-        RasaModel.load = classmethod(predict_only_load(RasaModel.load.__func__))
+        from bot import model_load  # the Rasa server's own load (installed with its tracker store)
+
+        model_load.install()
 
     LocalModelStorage.from_model_archive = classmethod(timed_unpack)
     GraphNode._load_component = timed_load
@@ -577,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evaluate", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--predict-only-load", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-experiment", action="store_true",
-                        help="skip the assistant's model loaded without Rasa's training step (predict_only_load)")
+                        help="skip the assistant's model loaded without Rasa's training step (bot/model_load.py)")
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.started, args.evaluate, args.predict_only_load)
