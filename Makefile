@@ -25,7 +25,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run cluster test shell setup venv env db model lint unit postgres postgres-check validate conversations nlu-gate integration browser fallback-report bench bench-runtime bench-load clean
+.PHONY: help run cluster test shell setup venv env db model lint unit postgres postgres-check validate conversations nlu-gate integration browser chromium-check servers fallback-report bench bench-runtime bench-load load-profile clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -74,8 +74,9 @@ POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 export POSTGRES_BIN
 
 # The unit stage runs every db/desk test twice, on SQLite and on a real PostgreSQL. Missing: loud failure.
+# Two workers (pytest-xdist), a file each at a time: the stage waits on subprocesses and databases more than on CPU.
 unit: env postgres-check
-	$(PY) -m pytest -q -m "not integration and not browser" tests
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not integration and not browser" tests
 
 # Only the PostgreSQL half of the unit stage (part of `make unit`, so of `make test`).
 postgres: env postgres-check
@@ -135,6 +136,13 @@ bench-runtime: model
 bench-load: model postgres-check
 	$(PY) bench/cluster_load.py --model $(MODEL)
 
+# Not part of `make test`: where the Rasa server's memory and start time go, component by component — the assistant's
+# model, the bare bot of `make bench` and lighter variants of config.yml (trained into bench/.cache/, never written to
+# config.yml) with their NLU hold-out figures; ~1 h on 2 shared cores the first time (training), then minutes.
+LOAD_PROFILE_ARGS ?=
+load-profile: model
+	$(PY) bench/load_profile.py --model $(MODEL) $(LOAD_PROFILE_ARGS)
+
 integration: model env postgres-check
 	$(PY) -m pytest -q -m integration tests
 
@@ -145,7 +153,10 @@ $(NPM_TESTS): tests/npm/package.json tests/npm/package-lock.json
 	@touch $@
 
 # The real page in headless Chromium (Debian: apt-get install chromium chromium-driver). Missing: loud failure.
-browser: model env $(NPM_TESTS)
+browser: model env chromium-check $(NPM_TESTS)
+	$(PY) -m pytest -q -rA -m browser tests
+
+chromium-check:
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
 		echo "##########################################################################" >&2; \
 		echo "#  FALHA: Chromium ou chromedriver não encontrado — o teste de navegador  #" >&2; \
@@ -154,9 +165,14 @@ browser: model env $(NPM_TESTS)
 		echo "##########################################################################" >&2; \
 		exit 1; \
 	fi
-	$(PY) -m pytest -q -rA -m browser tests
 
-test: lint unit validate model conversations nlu-gate integration browser
+# `make test` runs the integration and browser stages together on two workers (--dist loadgroup; conftest.py keeps
+# each module, in file order, on one worker, and the modules that share the session's launcher together): most of
+# their time is spent waiting for a model to load or for a reply.
+servers: model env postgres-check chromium-check $(NPM_TESTS)
+	$(PY) -m pytest -q -rA -n 2 --dist loadgroup -m "integration or browser" tests
+
+test: lint unit validate model conversations nlu-gate servers
 	@echo "Todas as verificações passaram."
 
 clean:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import secrets
 import shlex
@@ -38,7 +37,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -51,7 +49,7 @@ sys.path[0] = str(ROOT)
 
 from bench.cluster_load import NUMBER, SERVICES, percentile, text, payload  # noqa: E402
 from bench.runtime_memory import (  # noqa: E402
-    CPF, STOP_TIMEOUT, Launcher, backend_cli, bench_environment, machine, vm_rss_kb,
+    CPF, STOP_TIMEOUT, Launcher, backend_cli, bench_environment, machine, say_json, vm_rss_kb,
 )
 from tests.test_integration_http import descendants, free_port  # noqa: E402
 
@@ -178,22 +176,6 @@ class Assistant:
 
 
 # ---------------------------------------------------------------- turns and conversations
-
-
-def say_json(port: int, sender: str, message: str, token: str | None, timeout: float = TURN_TIMEOUT) -> list[dict]:
-    """One REST turn; the replies (empty on any failure)."""
-    body: dict = {"sender": sender, "message": message}
-    if token:
-        body["metadata"] = {"token": token}
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/webhooks/rest/webhook", data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read()) if response.status == 200 else []
-    except (OSError, ValueError):
-        return []
 
 
 def replies_ok(replies: list[dict]) -> bool:

@@ -160,8 +160,8 @@ def vm_rss_kb(pid: int) -> int:
     return 0  # gone, or a kernel thread
 
 
-def say(port: int, sender: str, message: str, token: str | None = None, timeout: float = TURN_TIMEOUT) -> bool:
-    """One REST turn; True when Rasa answered with at least one message."""
+def say_json(port: int, sender: str, message: str, token: str | None, timeout: float = TURN_TIMEOUT) -> list[dict]:
+    """One REST turn; the replies (empty on any failure: refused while starting, timeout, HTTP error, bad JSON)."""
     body: dict[str, Any] = {"sender": sender, "message": message}
     if token:
         body["metadata"] = {"token": token}
@@ -171,9 +171,14 @@ def say(port: int, sender: str, message: str, token: str | None = None, timeout:
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status == 200 and bool(json.loads(response.read()))
-    except (OSError, ValueError):  # refused while starting, timeout, HTTP error, bad JSON
-        return False
+            return json.loads(response.read()) if response.status == 200 else []
+    except (OSError, ValueError):
+        return []
+
+
+def say(port: int, sender: str, message: str, token: str | None = None, timeout: float = TURN_TIMEOUT) -> bool:
+    """One REST turn; True when Rasa answered with at least one message."""
+    return bool(say_json(port, sender, message, token, timeout))
 
 
 def conversation(port: int, sender: str, token: str) -> int:

@@ -15,11 +15,12 @@ from html import escape
 from typing import Any
 
 from backend.clock import format_br
+from backend.vocabulary import CSS_EMAIL as EMAIL
+from backend.vocabulary import CSS_HELP_SITE as HELP_CENTER
+from backend.vocabulary import CSS_PHONE as PHONE
 from backend.vocabulary import EVENT_LABELS
 
-PHONE = "0800 728 2323"
-EMAIL = "css.serpro@serpro.gov.br"
-HELP_CENTER = "centraldeajuda.serpro.gov.br"
+TEL = "tel:" + "".join(ch for ch in PHONE if ch.isdigit())
 
 IMPACT_WORDS = {"alto": "alto", "medio": "médio", "baixo": "baixo"}
 
@@ -82,7 +83,7 @@ def layout(title: str, body: str, scripts: bool = False) -> str:
 def access_bar(contrast_switch: bool) -> str:
     """The eMAG accessibility bar: shortcuts with access keys (Alt+1 content, Alt+2 menu, Alt+4 footer; no Alt+3
     because the site has no search), the accessibility page and, where scripts run, the high-contrast switch.
-    The same markup is in static/index.html."""
+    The chat page (static/index.html) gets it too, where it says {{BARRA_ACESSIBILIDADE}}."""
     switch = ('\n        <li><button type="button" id="alto-contraste" class="alternar-contraste" aria-pressed="false">'
               'Alto contraste</button></li>') if contrast_switch else ""
     return f"""<nav class="barra-acessibilidade" aria-label="Atalhos de acessibilidade">
@@ -113,7 +114,7 @@ def footer() -> str:
     return f"""<footer id="rodape" class="rodape" tabindex="-1">
     <div class="conteudo">
       <p>Central de Serviços Serpro (CSS) — atendimento 24x7 (24 horas por dia, 7 dias por semana)</p>
-      <p>Telefone <a href="tel:08007282323">{PHONE}</a> · E-mail <a href="mailto:{EMAIL}">{EMAIL}</a>
+      <p>Telefone <a href="{TEL}">{PHONE}</a> · E-mail <a href="mailto:{EMAIL}">{EMAIL}</a>
          · Central de Ajuda <a href="https://{HELP_CENTER}" rel="noopener noreferrer">{HELP_CENTER}</a></p>
       <p><a href="/acessibilidade">Acessibilidade</a> · <a href="/privacidade">Privacidade</a></p>
     </div>
@@ -123,7 +124,7 @@ def footer() -> str:
 def channels_box() -> str:
     return f"""<div class="aviso">
       <p>Se precisar, fale com a Central de Serviços Serpro, que atende 24x7: telefone
-      <a href="tel:08007282323">{PHONE}</a> ou e-mail <a href="mailto:{EMAIL}">{EMAIL}</a>,
+      <a href="{TEL}">{PHONE}</a> ou e-mail <a href="mailto:{EMAIL}">{EMAIL}</a>,
       informando o número do acionamento.</p>
     </div>"""
 
@@ -389,7 +390,7 @@ def accessibility() -> str:
     <kbd>Ctrl</kbd> + <kbd>+</kbd> e <kbd>Ctrl</kbd> + <kbd>-</kbd>.</p>
     <h2>Relatar uma barreira de acessibilidade</h2>
     <p>Fale com a Central de Serviços Serpro, que atende 24x7, pelo telefone
-    <a href="tel:08007282323">{PHONE}</a> ou pelo e-mail <a href="mailto:{EMAIL}">{EMAIL}</a>. Diga em que página
+    <a href="{TEL}">{PHONE}</a> ou pelo e-mail <a href="mailto:{EMAIL}">{EMAIL}</a>. Diga em que página
     estava, o que tentou fazer e, se puder, o navegador e a tecnologia assistiva que usa.</p>""", scripts=True)
 
 
@@ -424,6 +425,6 @@ def privacy(retention_days: int) -> str:
       servidor e desta página, depois de uma confirmação. Os acionamentos registrados continuam no sistema de
       atendimento da CSS: apagar a conversa não apaga acionamentos.</li>
       <li>Para pedir a exclusão de todas as suas conversas ou informações sobre os seus dados, fale com a Central
-      de Serviços Serpro, 24x7: telefone <a href="tel:08007282323">{PHONE}</a> ou e-mail
+      de Serviços Serpro, 24x7: telefone <a href="{TEL}">{PHONE}</a> ou e-mail
       <a href="mailto:{EMAIL}">{EMAIL}</a>.</li>
     </ul>""", scripts=True)

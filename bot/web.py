@@ -75,6 +75,7 @@ STATIC_FILES = {
     "/favicon.svg": ("favicon.svg", "image/svg+xml"),
 }
 RETENTION_MARK = "{{DIAS_RETENCAO}}"  # in index.html: the LGPD notice states CONVERSATION_RETENTION_DAYS
+ACCESS_BAR_MARK = "{{BARRA_ACESSIBILIDADE}}"  # in index.html: the eMAG bar every page shares (pages.access_bar)
 SECURITY_HEADERS = {
     # No inline script or style anywhere: even markup that slipped into the page could not run.
     "Content-Security-Policy": (
@@ -273,24 +274,29 @@ def follow_up_page(app: WebApp, number: str, token: str | None) -> Page:
     return HTTPStatus.OK, pages.follow_up(ticket)
 
 
-def evaluation_page(app: WebApp, number: str, token: str | None) -> Page:
+def link_form_page(
+    app: WebApp, number: str, token: str | None,
+    lookup: Callable[[str, str | None], tuple[dict[str, Any], str | None]],
+    unavailable_page: Callable[[dict[str, Any], str, str], str],
+    form_page: Callable[[dict[str, Any], str], str],
+) -> Page:
+    """The form an e-mail link opens, or why it can no longer be used (already evaluated, no longer waiting...)."""
     try:
-        ticket, unavailable = app.desk.evaluation_by_link(number, token)
+        ticket, unavailable = lookup(number, token)
     except DeskError as error:
         return link_refusal(error)
     if unavailable:
-        return HTTPStatus.OK, pages.evaluation_unavailable(ticket, unavailable, app.follow_path(ticket["number"]))
-    return HTTPStatus.OK, pages.evaluation_form(ticket, token or "")
+        return HTTPStatus.OK, unavailable_page(ticket, unavailable, app.follow_path(ticket["number"]))
+    return HTTPStatus.OK, form_page(ticket, token or "")
+
+
+def evaluation_page(app: WebApp, number: str, token: str | None) -> Page:
+    return link_form_page(app, number, token, app.desk.evaluation_by_link, pages.evaluation_unavailable,
+                          pages.evaluation_form)
 
 
 def answer_page(app: WebApp, number: str, token: str | None) -> Page:
-    try:
-        ticket, unavailable = app.desk.question_by_link(number, token)
-    except DeskError as error:
-        return link_refusal(error)
-    if unavailable:
-        return HTTPStatus.OK, pages.answer_unavailable(ticket, unavailable, app.follow_path(ticket["number"]))
-    return HTTPStatus.OK, pages.answer_form(ticket, token or "")
+    return link_form_page(app, number, token, app.desk.question_by_link, pages.answer_unavailable, pages.answer_form)
 
 
 def answer_post(app: WebApp, number: str, form: dict[str, list[str]]) -> Page:
@@ -423,7 +429,8 @@ async def static_file(request: web.Request) -> web.Response:
     except FileNotFoundError:
         return html(HTTPStatus.NOT_FOUND, pages.not_found())
     if name == "index.html":
-        body = body.replace(RETENTION_MARK.encode(), str(request.app[APP_KEY].retention_days).encode())
+        body = (body.replace(RETENTION_MARK.encode(), str(request.app[APP_KEY].retention_days).encode())
+                .replace(ACCESS_BAR_MARK.encode(), pages.access_bar(contrast_switch=True).encode()))
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
@@ -15,6 +16,9 @@ from backend import migrate
 from backend.db import Database
 from backend.desk import ServiceDesk
 from tests import pgserver
+
+if TYPE_CHECKING:
+    from tests.test_integration_conversations import Assistant
 
 # Tests never read the developer's .env or database.
 os.environ.setdefault("ASSISTENTE_SECRET", secrets.token_urlsafe(32))
@@ -36,10 +40,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ], indirect=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:  # tests that ask for the server by name are PostgreSQL tests too (`-m postgresql`)
         if "postgres_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgresql)
+    # `make servers` runs the server stages on two workers (--dist loadgroup): a module's tests stay together, in file
+    # order, on one worker; the modules that talk to the session's launcher (`bot`) share one worker.
+    servers = [item for item in items if item.get_closest_marker("integration") or item.get_closest_marker("browser")]
+    with_bot = {item.path for item in servers if "bot" in getattr(item, "fixturenames", ())}
+    for item in servers:
+        item.add_marker(pytest.mark.xdist_group("bot" if item.path in with_bot else item.path.name))
 
 
 @pytest.fixture
@@ -120,3 +131,13 @@ def personas(desk: ServiceDesk) -> dict[str, int]:
         token = desk.issue_token(cpf, cnpj)
         ids[persona] = desk.identify(token)["id"]
     return ids
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory, postgres_server: pgserver.PostgresServer) -> Iterator[Assistant]:
+    """The assistant (`python -m bot.launcher`, production mode, PostgreSQL) for the REST conversation modules,
+    started once per session: conversations take their own senders and compare backend snapshots, so they share it."""
+    from tests.test_integration_conversations import running_assistant
+
+    with running_assistant(tmp_path_factory, postgres_server) as assistant:
+        yield assistant

@@ -1,6 +1,7 @@
 """Whole conversations over HTTP against the real servers, checked against the backend with the staff CLI.
 
-`python -m bot.launcher` runs once for this module on free ports, in production mode (ASSISTENTE_ENV unset:
+`python -m bot.launcher` runs once per test session on free ports (the `bot` fixture of conftest.py, shared with
+test_integration_course.py and test_integration_hurried.py), in production mode (ASSISTENTE_ENV unset:
 no personas), over a fresh PostgreSQL database (the tests' own server, tests/pgserver.py) migrated and seeded with
 `python -m backend` — service desk and conversations alike; the other integration modules run on SQLite. Users are identified only
 by the signed token in each message's metadata (contract §2). After every conversation the backend must hold
@@ -203,8 +204,10 @@ class Chat:
         return "conversa:\n  " + "\n  ".join(self.transcript)
 
 
-@pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, postgres_server: Any) -> Iterator[Assistant]:
+@contextlib.contextmanager
+def running_assistant(tmp_path_factory: pytest.TempPathFactory, postgres_server: Any) -> Iterator[Assistant]:
+    """The launcher in production mode over a fresh PostgreSQL database: the session fixture `bot` (conftest.py)
+    starts it once for every REST conversation module, since a start is mostly the model's load."""
     if not MODEL.is_file():
         pytest.fail(f"modelo não encontrado: {MODEL} — rode `make model` / no trained model", pytrace=False)
     tmp_path = tmp_path_factory.mktemp("conversations")

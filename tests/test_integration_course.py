@@ -2,21 +2,20 @@
 a form is followed and offered the way back with what was already filled; "Corrigir" on a summary changes one field,
 validated like the first time, before anything is written. The backend is checked with the staff CLI.
 
-Reuses the servers, chat and snapshot helpers of tests/test_integration_conversations.py (a launcher of its own for
-this module, on a fresh PostgreSQL database).
+Reuses the servers, chat and snapshot helpers of tests/test_integration_conversations.py (the session's launcher,
+the `bot` fixture of conftest.py, on a fresh PostgreSQL database).
 """
 from __future__ import annotations
 
 import pytest
 
-from tests.test_integration_conversations import (  # noqa: F401 — `bot` is a fixture used by name
+from tests.test_integration_conversations import (
     ANA,
     NOTHING,
     NUMBER,
     SECRETARIA,
     Assistant,
     assert_unchanged,
-    bot,
     changes,
 )
 

@@ -6,8 +6,8 @@ contact stored in ≤ 3, complement ≤ 2, evaluation ≤ 2 (reopening ≤ 2 too
 service, the category and the wish to open a ticket is not a description: the assistant asks what happens.
 
 The servers, the staff CLI and the conversation helpers are those of tests/test_integration_conversations.py
-(imported, not copied): `python -m bot.launcher` in production mode over a fresh PostgreSQL database, started once for
-this module. Each conversation prints its turn count; the last test prints the table.
+(imported, not copied): `python -m bot.launcher` in production mode over a fresh PostgreSQL database, started once per
+session (the `bot` fixture of conftest.py). Each conversation prints its turn count; the last test prints the table.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_integration_conversations import (  # noqa: F401 — `bot` is a module-scoped fixture
+from tests.test_integration_conversations import (
     ANA,
     BRUNO,
     NOTHING,
@@ -23,7 +23,6 @@ from tests.test_integration_conversations import (  # noqa: F401 — `bot` is a 
     SECRETARIA,
     Assistant,
     Chat,
-    bot,
     changes,
 )
 

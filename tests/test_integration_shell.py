@@ -20,7 +20,7 @@ from tests.test_integration_http import descendants, is_running, require_trained
 pytestmark = pytest.mark.integration
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT = 240.0
+READY_TIMEOUT = 600.0  # the model load; the server stages load two at once on two workers
 GONE_TIMEOUT = 30.0
 
 

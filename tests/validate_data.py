@@ -6,6 +6,9 @@ Rasa 3.6 prints, and does not count, two warnings that are false for this projec
   own action_default_fallback says it), or is utter_faq, whose answers utter_faq/<key> action_responder_faq says;
 - "duplicated intents ... across multiple domain files: faq", emitted by Rasa's own merge of the retrieval intent.
 Every other warning fails the check.
+
+Then the CSS channels: every 0800 number and @serpro.gov.br address stated in domain.yml's responses and on the chat
+page (bot/static/index.html), which cannot import Python, must be backend/vocabulary.py's CSS_PHONE and CSS_EMAIL.
 """
 from __future__ import annotations
 
@@ -17,6 +20,12 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from backend.vocabulary import CSS_EMAIL, CSS_PHONE  # noqa: E402 — after the project root is importable
+
+PHONE_NUMBER = re.compile(r"0800[\s.-]?\d{3}[\s.-]?\d{4}")
+SERPRO_ADDRESS = re.compile(r"[\w.+-]+@serpro\.gov\.br")
+CHANNEL_FILES = ("domain.yml", "bot/static/index.html")
 WARNING = re.compile(r"UserWarning: (.*?)(?:\x1b\[0m)?$")
 UNUSED_UTTERANCE = re.compile(r"The utterance '(utter_[\w/]+)' is not used in any story or rule\.")
 RETRIEVAL_MERGE = "The following duplicated intents have been found across multiple domain files: faq"
@@ -40,6 +49,22 @@ def explained(warning: str, slots: set[str], action_code: str) -> bool:
     return f'"{name}"' in action_code
 
 
+def stale_channels(text: str) -> list[str]:
+    """The phone numbers and Serpro addresses in `text` that are not the CSS's own (CSS_PHONE, CSS_EMAIL)."""
+    phone_digits = re.sub(r"\D", "", CSS_PHONE)
+    phones = [p for p in PHONE_NUMBER.findall(text) if p != CSS_PHONE and p != phone_digits]
+    addresses = [a for a in SERPRO_ADDRESS.findall(text) if a != CSS_EMAIL]
+    return phones + addresses
+
+
+def channels_ok() -> bool:
+    stale = {name: found for name in CHANNEL_FILES if (found := stale_channels((ROOT / name).read_text("utf-8")))}
+    for name, found in stale.items():
+        print(f"  {name}: {', '.join(found)} (a CSS é {CSS_PHONE} / {CSS_EMAIL}, backend/vocabulary.py)")
+    print(f"canais da CSS: {len(CHANNEL_FILES)} arquivo(s), {sum(map(len, stale.values()))} divergente(s)")
+    return not stale
+
+
 def main() -> int:
     rasa = Path(sys.executable).parent / "rasa"
     done = subprocess.run([str(rasa), "data", "validate", "--fail-on-warnings"], cwd=ROOT,
@@ -52,7 +77,8 @@ def main() -> int:
     print(f"rasa data validate: exit {done.returncode}, {len(rasa_own)} warning(s), {len(unexplained)} unexplained")
     for warning in unexplained:
         print(f"  {warning}")
-    return 1 if done.returncode or unexplained else 0
+    channels = channels_ok()
+    return 1 if done.returncode or unexplained or not channels else 0
 
 
 if __name__ == "__main__":
