@@ -113,7 +113,9 @@ _NAME_WORD = re.compile(r"[A-ZÀ-Ý][a-zà-ÿ'’]+")
 _NAME_PARTICLES = {"da", "de", "do", "das", "dos"}
 # Capitalised words that start a request rather than a name ("Cadastre Mariana Prado").
 _NOT_NAME = {"cadastre", "cadastrar", "cadastra", "inclua", "incluir", "inclui", "adicione", "adicionar", "adiciona",
-             "novo", "nova", "contato", "quero", "preciso", "por", "favor", "oi", "ola", "bom", "boa", "nome", "cpf"}
+             "registre", "registrar", "registra", "coloque", "colocar", "coloca", "bote", "botar", "bota", "add",
+             "cadastro", "inclusao", "novo", "nova", "contato", "quero", "preciso", "por", "favor", "oi", "ola", "bom",
+             "boa", "nome", "cpf"}
 
 
 def full_name(text: str, partial: str | None) -> str | None:

@@ -169,6 +169,8 @@ def test_a_foreigner_said_in_one_line_has_no_cpf(desk):
     ("inclua a Mariana da Silva Prado como contato Representante Legal", None, "Mariana da Silva Prado"),
     ("Cadastre Mariana Teixeira Prado, Financeiro e Corporativo", "Mariana Teixeira", "Mariana Teixeira Prado"),
     ("incluir o João Pereira com perfil financeiro", "João", "João Pereira"),
+    ("Registra Helena Prado Lima, helena@orgao.gov.br", None, "Helena Prado Lima"),
+    ("Coloca Rui Barbosa Neto nos contatos", "Rui Barbosa", "Rui Barbosa Neto"),
     ("quero incluir um contato Representante Legal", None, None),
     ("incluir contato financeiro", None, None),
 ])
