@@ -1,6 +1,6 @@
 """Where a form turn's CPU goes: the Rasa server and the action server under cProfile while ticket forms run.
 
-usage: .venv/bin/python bench/profile_turns.py [--model models/assistente.tar.gz] [--forms 20] [--top 25]
+usage: .venv/bin/python bench/profile_turns.py [--model models/assistente.tar.gz] [--forms 20] [--top 25] [--long N]
 
 Not a test. Starts `rasa run actions` and `rasa run --enable-api` (as bot/launcher.py would, the shipped
 endpoints.yml and its SQL tracker store) each under `python -m cProfile`, over a fresh migrated and seeded SQLite
@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "assistente.tar.gz")
     parser.add_argument("--forms", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--long", type=int, default=0, metavar="N",
+                        help="one sender throughout, N forms before profiling: the profile of a long conversation")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="profile-"))  # kept on failure, for the servers' log
     servers = Profiled(workdir, args.model.resolve())
@@ -115,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         print("starting both servers under cProfile ...", flush=True)
         servers.start()
         client.run_part("profile-warm", assistant_parts(0, "")[1])
+        for number in range(args.long):  # the tracker grows before the profile starts
+            client.run_part("profile-long", assistant_parts(number, "")[1])
         client.turns.clear()
         servers.signal(signal.SIGUSR1)
         began = time.monotonic()
         for number in range(args.forms):
-            client.run_part(f"profile-{number}", assistant_parts(number, "")[1])
+            client.run_part("profile-long" if args.long else f"profile-{number}", assistant_parts(number, "")[1])
         took = time.monotonic() - began
         servers.signal(signal.SIGUSR2)
         time.sleep(3)  # both write their profile

@@ -27,11 +27,12 @@ from backend import conversations
 from backend.config import load_settings
 from backend.errors import InvalidToken
 from backend.identity import verify_token
-from bot import action_response_check, model_load, privacy
+from bot import action_response_check, event_types, model_load, privacy
 
 log = logging.getLogger(__name__)
 action_response_check.install()  # every Rasa server loads this module (endpoints.yml): see that module
 model_load.install()  # before the server loads the model (the tracker store is made first): see that module
+event_types.install()  # before any tracker is read: see that module
 SENDER_MAX_LENGTH = 255  # Rasa's events.sender_id column
 
 
