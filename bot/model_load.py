@@ -4,11 +4,11 @@ slots and a traced training step. Profiled (`make load-profile`, bench/results/l
 the Rasa server's start (DIET alone 55.7 CPU-s and +584 MB) and most of its memory above a bare Rasa bot.
 
 `install()` makes the variables by one eager (untraced) inference instead, restores the trained weights into them,
-then lets the model compute its label embeddings again from those weights and trace its prediction once. Same weights, same
-predictions: tests/test_model_load.py loads the trained model both ways and compares what they predict. Fine-tuning
-(`rasa train --finetune`) and loads without a prediction example keep Rasa's own load. The Rasa server and `make
-shell` import this through bot/conversation_store.py (endpoints.yml's tracker store) before they load the model;
-`rasa test` and `rasa train` keep Rasa's load.
+then lets the model compute its label embeddings again from those weights and trace its prediction once. Same
+weights, same predictions: tests/test_model_load.py loads the trained model both ways and compares what they
+predict. Fine-tuning (`rasa train --finetune`) and loads without a prediction example keep Rasa's own load. The Rasa
+server and `make shell` import this through bot/conversation_store.py (endpoints.yml's tracker store) before they
+load the model; `rasa test` and `rasa train` keep Rasa's load.
 """
 from __future__ import annotations
 

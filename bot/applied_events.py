@@ -1,0 +1,77 @@
+"""Rasa 3.6's `DialogueStateTracker.applied_events` is quadratic in the length of a conversation full of forms: for
+every repeated form step it copies the whole list of events applied so far (`_undo_till_previous_loop_execution`,
+`reversed(done_events[:])`), and it looks each executed action up in a list holding one entry per `ActiveLoop`
+event. The policies, the featurizers and the processor call it several times a turn, so a long conversation's turns
+grow ever slower (`bench/profile_turns.py --long 40`: 27.5 CPU-s of a 60-turn profile).
+
+`install()` replaces it with the same walk without the copies (a set for the loop names, deletions by index): the
+same events, in the same order, for every tracker — tests/test_applied_events.py compares the two on generated and
+real conversations. The Rasa server imports this through bot/conversation_store.py.
+"""
+from __future__ import annotations
+
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    DefinePrevUserUtteredFeaturization,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+RASA_APPLIED_EVENTS = DialogueStateTracker.applied_events
+
+
+def applied_events(tracker: DialogueStateTracker) -> list[Event]:
+    """The tracker's events without the reverted ones (Rasa's rules, linear time)."""
+    loop_names = {event.name for event in tracker.events if isinstance(event, ActiveLoop) and event.name}
+    applied: list[Event] = []
+    for event in tracker.events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied = []
+        elif isinstance(event, ActionReverted):
+            _undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            _undo_till_previous(UserUttered, applied)
+            _undo_till_previous(ActionExecuted, applied)
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in loop_names
+            and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
+            _undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+    return applied
+
+
+def _undo_till_previous(event_type: type[Event], done_events: list[Event]) -> None:
+    """Drop events from the end up to and including the last one of `event_type`."""
+    while done_events:
+        if isinstance(done_events.pop(), event_type):
+            break
+
+
+def _undo_till_previous_loop_execution(loop_action_name: str, done_events: list[Event]) -> None:
+    """Drop the turns since the loop's previous execution, keeping the events that are not featurized."""
+    index = len(done_events) - 1
+    while index >= 0:
+        event = done_events[index]
+        if isinstance(event, ActionExecuted) and event.action_name == loop_action_name:
+            break
+        if isinstance(event, (ActionExecuted, UserUttered, DefinePrevUserUtteredFeaturization)):
+            del done_events[index]
+        index -= 1
+
+
+def install() -> None:
+    DialogueStateTracker.applied_events = applied_events
+
+
+def uninstall() -> None:
+    """Rasa's own walk again (tests compare the two)."""
+    DialogueStateTracker.applied_events = RASA_APPLIED_EVENTS
