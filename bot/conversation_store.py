@@ -27,13 +27,10 @@ from backend import conversations
 from backend.config import load_settings
 from backend.errors import InvalidToken
 from backend.identity import verify_token
-from bot import action_response_check, applied_events, event_types, model_load, privacy, tracker_cache
+from bot import privacy, rasa_patches, tracker_cache
 
 log = logging.getLogger(__name__)
-action_response_check.install()  # every Rasa server loads this module (endpoints.yml): see that module
-model_load.install()  # before the server loads the model (the tracker store is made first): see that module
-event_types.install()  # before any tracker is read: see that module
-applied_events.install()  # the policies and the processor call it several times a turn: see that module
+rasa_patches.install()  # every Rasa server loads this module (endpoints.yml) first: see bot/rasa_patches.py
 SENDER_MAX_LENGTH = 255  # Rasa's events.sender_id column
 
 
