@@ -4,9 +4,10 @@ every repeated form step it copies the whole list of events applied so far (`_un
 event. The policies, the featurizers and the processor call it several times a turn, so a long conversation's turns
 grow ever slower (`bench/profile_turns.py --long 40`: 27.5 CPU-s of a 60-turn profile).
 
-`install()` replaces it with the same walk without the copies (a set for the loop names, deletions by index): the
-same events, in the same order, for every tracker — tests/test_applied_events.py compares the two on generated and
-real conversations. The Rasa server imports this through bot/conversation_store.py.
+`install()` replaces it with the same walk without the copies (a set for the loop names, deletions by index), and
+does not walk the same tracker again while it has not changed (the processor and every policy ask, one after the
+other): the same events, in the same order, for every tracker — tests/test_applied_events.py compares the two on
+generated conversations and on a long one of forms. Installed by bot/rasa_patches.py.
 """
 from __future__ import annotations
 
@@ -26,7 +27,21 @@ from rasa.shared.core.trackers import DialogueStateTracker
 RASA_APPLIED_EVENTS = DialogueStateTracker.applied_events
 
 
+_last: tuple[DialogueStateTracker, int, Event | None, list[Event]] | None = None  # the last tracker asked about
+
+
 def applied_events(tracker: DialogueStateTracker) -> list[Event]:
+    """The tracker's events without the reverted ones; the same tracker, unchanged, is not walked again."""
+    global _last
+    last_event = tracker.events[-1] if tracker.events else None
+    if _last is not None and _last[0] is tracker and _last[1] == len(tracker.events) and _last[2] is last_event:
+        return list(_last[3])  # a copy: callers may edit the list (never the events)
+    applied = walk(tracker)
+    _last = (tracker, len(tracker.events), last_event, applied)
+    return list(applied)
+
+
+def walk(tracker: DialogueStateTracker) -> list[Event]:
     """The tracker's events without the reverted ones (Rasa's rules, linear time)."""
     loop_names = {event.name for event in tracker.events if isinstance(event, ActiveLoop) and event.name}
     applied: list[Event] = []
@@ -74,4 +89,6 @@ def install() -> None:
 
 def uninstall() -> None:
     """Rasa's own walk again (tests compare the two)."""
+    global _last
     DialogueStateTracker.applied_events = RASA_APPLIED_EVENTS
+    _last = None

@@ -99,3 +99,16 @@ def test_install_replaces_the_method_and_uninstall_restores_it() -> None:
     finally:
         applied_events.uninstall()
     assert DialogueStateTracker.applied_events is applied_events.RASA_APPLIED_EVENTS
+
+
+def test_an_unchanged_tracker_is_not_walked_again_and_a_changed_one_is() -> None:
+    tracker = DialogueStateTracker.from_events("t", _form_conversation(4))
+    first = applied_events.applied_events(tracker)
+    first.clear()  # a caller edits its list
+    second = applied_events.applied_events(tracker)
+    assert _same(applied_events.RASA_APPLIED_EVENTS(tracker), second)
+    tracker.update(UserUttered("oi", {"name": "cumprimentar"}))
+    third = applied_events.applied_events(tracker)
+    assert len(third) == len(second) + 1 and third[-1] is tracker.events[-1]
+    other = DialogueStateTracker.from_events("u", list(tracker.events))  # same length, same last event
+    assert _same(applied_events.RASA_APPLIED_EVENTS(other), applied_events.applied_events(other))
