@@ -5,11 +5,16 @@ event. The policies, the featurizers and the processor call it several times a t
 grow ever slower (`bench/profile_turns.py --long 40`: 27.5 CPU-s of a 60-turn profile).
 
 `install()` replaces it with the same walk without the copies (a set for the loop names, deletions by index), and
-does not walk the same tracker again while it has not changed (the processor and every policy ask, one after the
-other): the same events, in the same order, for every tracker — tests/test_applied_events.py compares the two on
-generated conversations and on a long one of forms. Installed by bot/rasa_patches.py.
+does not walk the same tracker from the start again (the processor and every policy ask, one after the other, while
+a turn adds events): it goes on from where its last walk stopped. The same events, in the same order, for every
+tracker: tests/test_applied_events.py compares the two on generated conversations and on a long one of forms.
+Installed by bot/rasa_patches.py.
 """
 from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -27,25 +32,53 @@ from rasa.shared.core.trackers import DialogueStateTracker
 RASA_APPLIED_EVENTS = DialogueStateTracker.applied_events
 
 
-_last: tuple[DialogueStateTracker, int, Event | None, list[Event]] | None = None  # the last tracker asked about
+@dataclass
+class _Walked:
+    """The last tracker walked, as it was then: its length, last event and loop names, and what the walk gave."""
+
+    tracker: DialogueStateTracker
+    length: int
+    last_event: Event | None
+    loop_names: set[str]
+    applied: list[Event]
+
+
+_last: _Walked | None = None
 
 
 def applied_events(tracker: DialogueStateTracker) -> list[Event]:
-    """The tracker's events without the reverted ones; the same tracker, unchanged, is not walked again."""
+    """The tracker's events without the reverted ones. The tracker asked about last is not walked again: events are
+    only ever appended to a tracker, so its walk goes on from where it stopped, over the new events only (unless
+    they name a new loop, which changes how earlier events are read: then from the start)."""
     global _last
-    last_event = tracker.events[-1] if tracker.events else None
-    if _last is not None and _last[0] is tracker and _last[1] == len(tracker.events) and _last[2] is last_event:
-        return list(_last[3])  # a copy: callers may edit the list (never the events)
-    applied = walk(tracker)
-    _last = (tracker, len(tracker.events), last_event, applied)
+    events, done = tracker.events, _last
+    if done is not None and done.tracker is tracker and len(events) >= done.length and (
+        (events[done.length - 1] if done.length else None) is done.last_event
+    ):
+        new = list(itertools.islice(events, done.length, None))
+        if _loop_names(new) <= done.loop_names:
+            applied = _fold(tracker, new, done.loop_names, list(done.applied))
+            _last = _Walked(tracker, len(events), events[-1] if events else None, done.loop_names, applied)
+            return list(applied)  # a copy: callers may edit the list (never the events)
+    loop_names = _loop_names(events)
+    applied = _fold(tracker, events, loop_names, [])
+    _last = _Walked(tracker, len(events), events[-1] if events else None, loop_names, applied)
     return list(applied)
 
 
 def walk(tracker: DialogueStateTracker) -> list[Event]:
-    """The tracker's events without the reverted ones (Rasa's rules, linear time)."""
-    loop_names = {event.name for event in tracker.events if isinstance(event, ActiveLoop) and event.name}
-    applied: list[Event] = []
-    for event in tracker.events:
+    """The tracker's events without the reverted ones (Rasa's rules, linear time), from the start."""
+    return _fold(tracker, tracker.events, _loop_names(tracker.events), [])
+
+
+def _loop_names(events: Iterable[Event]) -> set[str]:
+    return {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
+
+
+def _fold(tracker: DialogueStateTracker, events: Iterable[Event], loop_names: set[str],
+          applied: list[Event]) -> list[Event]:
+    """Rasa's walk over `events`, from the events already applied."""
+    for event in events:
         if isinstance(event, (Restarted, SessionStarted)):
             applied = []
         elif isinstance(event, ActionReverted):

@@ -112,3 +112,23 @@ def test_an_unchanged_tracker_is_not_walked_again_and_a_changed_one_is() -> None
     assert len(third) == len(second) + 1 and third[-1] is tracker.events[-1]
     other = DialogueStateTracker.from_events("u", list(tracker.events))  # same length, same last event
     assert _same(applied_events.RASA_APPLIED_EVENTS(other), applied_events.applied_events(other))
+
+
+def test_a_growing_tracker_walked_from_where_it_stopped_applies_the_same_events() -> None:
+    rng = random.Random(7)
+    resumed = 0
+    for _ in range(300):
+        tracker = DialogueStateTracker.from_events("t", [])
+        for _ in range(rng.randint(1, 12)):  # the events of one turn, then the policies ask
+            for _ in range(rng.randint(1, 6)):
+                tracker.update(_random_event(rng))
+            for _ in range(rng.randint(1, 3)):
+                before = applied_events._last
+                assert _same(applied_events.RASA_APPLIED_EVENTS(tracker), applied_events.applied_events(tracker))
+                resumed += before is not None and before.tracker is tracker
+    for turns in (1, 5, 30):  # and a long conversation of forms, a turn at a time
+        tracker = DialogueStateTracker.from_events("t", [])
+        for event in _form_conversation(turns):
+            tracker.update(event)
+            assert _same(applied_events.RASA_APPLIED_EVENTS(tracker), applied_events.applied_events(tracker))
+    assert resumed > 1000
