@@ -3,12 +3,12 @@ restores the trained weights, only to create the variables, and keeps what that 
 slots and a traced training step. Profiled (`make load-profile`, bench/results/load_profile.md), that was most of
 the Rasa server's start (DIET alone 55.7 CPU-s and +584 MB) and most of its memory above a bare Rasa bot.
 
-`install()` makes the variables by one inference instead, restores the trained weights into them, then lets the
-model compute its label embeddings again from those weights and trace its prediction again. Same weights, same
-predictions: tests/test_model_load.py loads the trained model both ways and compares what they predict. Fine-tuning
-(`rasa train --finetune`) and loads without a prediction example keep Rasa's own load. The Rasa server and `make
-shell` import this through bot/conversation_store.py (endpoints.yml's tracker store) before they load the model;
-`rasa test` and `rasa train` keep Rasa's load.
+`install()` makes the variables by one eager (untraced) inference instead, restores the trained weights into them,
+then lets the model compute its label embeddings again from those weights and trace its prediction once. Same
+weights, same predictions: tests/test_model_load.py loads the trained model both ways and compares what they
+predict. Fine-tuning (`rasa train --finetune`) and loads without a prediction example keep Rasa's own load. The Rasa
+server and `make shell` import this through bot/conversation_store.py (endpoints.yml's tracker store) before they
+load the model; `rasa test` and `rasa train` keep Rasa's load.
 """
 from __future__ import annotations
 
@@ -31,13 +31,15 @@ def _load_for_prediction(
                           *args, **kwargs)
     model = cls(*args, **kwargs)
     config = kwargs.get("config", {})
-    model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
-                  run_eagerly=config.get("run_eagerly"))
-    model.run_inference(predict_data_example)  # creates every variable prediction uses
+    # One eager inference creates every variable prediction uses; eager, so that the prediction is traced only once,
+    # below, from the trained weights (a trace costs seconds of CPU: DIET's and TED's were most of the start).
+    model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)), run_eagerly=True)
+    model.run_inference(predict_data_example)
     status = model.load_weights(model_file_name)
     if status is not None:
         status.expect_partial()  # the optimizer's slots were saved by training and are not needed to predict
-    # The label embeddings and the traced prediction were made from the untrained variables: again, from the weights.
+    # The label embeddings were computed from the untrained variables: again, from the weights, and traced.
+    model.run_eagerly = config.get("run_eagerly")
     model.prepared_for_prediction = False
     model._tf_predict_step = None
     model.run_inference(predict_data_example)

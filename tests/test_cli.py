@@ -260,7 +260,9 @@ def test_complement_waiting_and_sla_status_through_the_cli(cli: Cli) -> None:
 def test_sla_run_and_the_at_risk_list(cli: Cli) -> None:
     desk = cli.desk()
     later = opened_ago(desk, 10)
-    sooner = opened_ago(desk, 12, cpf="34567891228")
+    # Ten days apart, so that the two deadlines differ whatever today is: two days apart, both tickets' ANS clocks
+    # could start at the same next business hour (Thursday evening before a Friday holiday, and Saturday).
+    sooner = opened_ago(desk, 20, cpf="34567891228")
     fresh = cli.json("tickets", "open", "--cpf", "23456789173", "--service", "Área do Cliente",
                      "--description", "Relatório de consumo em branco", "--impact", "medio")["number"]
     closing = resolved_ago(desk, 8)

@@ -116,6 +116,18 @@ class Cluster:
         with urllib.request.urlopen(url, timeout=60) as response:
             return json.loads(response.read())
 
+    def access_log_with(self, text: str, seconds: float = 10.0) -> str:
+        """nginx's access log once it records `text`: nginx writes a request's line when it finalizes the request,
+        which can be just after the client has read the whole response."""
+        path = self.nginx_dir() / "access.log"
+        deadline = time.monotonic() + seconds
+        while True:
+            access = path.read_text(encoding="utf-8")
+            if text in access or time.monotonic() > deadline:
+                assert text in access, f"o nginx não registrou {text} em {seconds:.0f} s"
+                return access
+            time.sleep(0.1)
+
     def nginx_dir(self) -> Path:
         found = re.search(r"configuration and logs in (\S+)", self.log)
         assert found, "o launcher não disse onde estão os registros do nginx"
@@ -282,8 +294,8 @@ def test_ten_messages_at_once_are_all_recorded_in_order_of_arrival(cluster: Clus
         if kind == "user":
             assert kinds[position + 1] == "action_listen", f"turnos intercalados: {kinds}"
 
-    access = (cluster.nginx_dir() / "access.log").read_text(encoding="utf-8")
-    assert "/conversations/" in access and "token=" not in access and API_TOKEN not in access
+    access = cluster.access_log_with("/conversations/")
+    assert "token=" not in access and API_TOKEN not in access
 
 
 # ---------------------------------------------------------------- (d) Redis down, then back

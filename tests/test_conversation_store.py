@@ -163,3 +163,73 @@ def test_erase_deletes_every_conversation_of_one_person_and_nothing_else(
     assert asyncio.run(store.retrieve("ana-1")) is None and asyncio.run(store.retrieve("ana-2")) is None
     assert asyncio.run(store.retrieve("bruno-1")) is not None
     assert conversations.erase_person(engine, SECRET, "234.567.891-73").conversations == 0
+
+
+def as_stored(tracker: DialogueStateTracker) -> list[dict]:
+    return [event.as_dict() for event in tracker.events]
+
+
+def fresh_read(domain: Domain, sender: str) -> DialogueStateTracker | None:
+    """The conversation as a newly started server (or another replica) reads it: from the database only."""
+    other = PrivateTrackerStore(domain=domain)
+    try:
+        return asyncio.run(other.retrieve(sender))
+    finally:
+        other.engine.dispose()
+
+
+def test_the_next_turn_reads_the_saved_tracker_back_as_the_database_would(
+    store: PrivateTrackerStore, domain: Domain
+) -> None:
+    tracker = DialogueStateTracker("t-cache", domain.slots)
+    say(tracker, "quero abrir um chamado")
+    tracker.update(ActionExecuted("acionamento_form"))
+    tracker.update(ActiveLoop("acionamento_form"))
+    tracker.update(SlotSet("servico", "Siscomex"))
+    save(store, tracker)
+
+    kept = asyncio.run(store.retrieve("t-cache"))
+    assert kept is tracker  # no rebuild from the events
+    stored = fresh_read(domain, "t-cache")
+    assert stored is not None and stored is not kept
+    assert as_stored(kept) == as_stored(stored)
+    assert kept.current_state() == stored.current_state()
+    assert "token" not in json.dumps(as_stored(kept))  # dropped from the kept tracker too
+
+
+def test_a_turn_written_elsewhere_or_lost_is_read_from_the_database(
+    store: PrivateTrackerStore, domain: Domain
+) -> None:
+    tracker = DialogueStateTracker("t-replica", domain.slots)
+    say(tracker, "oi")
+    save(store, tracker)
+
+    # Another replica answers the next message.
+    elsewhere = fresh_read(domain, "t-replica")
+    assert elsewhere is not None
+    say(elsewhere, "meus chamados")
+    other = PrivateTrackerStore(domain=domain)
+    asyncio.run(other.save(elsewhere))
+    other.engine.dispose()
+    read = asyncio.run(store.retrieve("t-replica"))
+    assert read is not tracker and [e.as_dict() for e in read.events] == as_stored(elsewhere)
+
+    # A turn that failed before its save leaves events the database does not hold.
+    say(read, "isto não foi salvo")
+    again = asyncio.run(store.retrieve("t-replica"))
+    assert again is not read and len(again.events) == len(read.events) - 1
+
+
+def test_masked_values_and_erased_conversations_are_read_as_stored(
+    store: PrivateTrackerStore, domain: Domain, engine  # type: ignore[no-untyped-def]
+) -> None:
+    tracker = DialogueStateTracker("t-masked", domain.slots)
+    say(tracker, f"meu cpf é {NEW_CPF}")  # outside a form: stored masked
+    save(store, tracker)
+    read = asyncio.run(store.retrieve("t-masked"))
+    assert read is not tracker and NEW_CPF not in read.latest_message.text
+    assert as_stored(read) == as_stored(fresh_read(domain, "t-masked"))
+    assert asyncio.run(store.retrieve("t-masked")) is read  # nothing masked since: kept
+
+    assert conversations.erase_conversation(engine, "t-masked").conversations == 1  # "Apagar esta conversa"
+    assert asyncio.run(store.retrieve("t-masked")) is None
