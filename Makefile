@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTHON310 := $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -r); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: help run cluster test shell setup venv env db model lint unit postgres postgres-check validate conversations nlu-gate integration browser chromium-check servers fallback-report bench bench-runtime bench-load load-profile clean
+.PHONY: help run cluster test shell setup venv env db model lint unit postgres postgres-check validate conversations nlu-gate integration browser chromium-check servers fallback-report story-lines bench bench-runtime bench-load load-profile clean
 
 help:
 	@echo "make run   — sobe o assistente (ações :5055, Rasa :5005, página :8000)"
@@ -118,6 +118,11 @@ nlu-gate: model
 # Not part of `make test`: prints how each FallbackClassifier threshold treats the hold-out set and noise.
 fallback-report: model
 	$(PY) bench/fallback_threshold.py 2>/dev/null
+
+# Not part of `make test`: every user line of the conversation tests against the model at once (after NLU changes;
+# `make conversations` stops at the first story a line breaks).
+story-lines: model
+	$(PY) bench/story_lines.py $(MODEL) 2>/dev/null
 
 # Not part of `make test`: the assistant against a bare Rasa 3.6 bot (bench/baseline/, trained into bench/.cache/ on
 # first use) under the same load — per turn kind p50/p95/p99, msg/s, RSS, start time, as ratios; ~25-35 min on 2
