@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import func, select, update
@@ -58,14 +58,16 @@ class PrivateTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
             first_new = len(tracker.events) - len(new_events)
+            rows = []
             for position, event in enumerate(new_events, start=first_new):
                 _drop_token(event)  # verified this turn, never needed again: the tracker kept must not hold it either
                 plain = event.as_dict()
                 text = json.dumps(self._storable(plain, keep_sealed))
-                stored = self._read_back(text)
-                if stored != json.loads(json.dumps(plain)):
-                    read_back[position] = stored
-                session.add(self.SQLEvent(
+                unsealed = privacy.unseal_text(text, self._cipher)
+                stored = plain
+                if unsealed != json.dumps(plain):  # reads back masked: one JSON text compared, no round trip
+                    stored = read_back[position] = json.loads(unsealed)
+                rows.append(self.SQLEvent(
                     sender_id=tracker.sender_id,
                     type_name=event.type_name,
                     timestamp=stored.get("timestamp"),
@@ -73,10 +75,12 @@ class PrivateTrackerStore(SQLTrackerStore):
                     action_name=stored.get("name"),
                     data=text,
                 ))
+            session.add_all(rows)
             if not keep_sealed:
                 masked_old_rows = self._mask_sealed_rows(session, tracker.sender_id)
+            session.flush()
+            stamp = self._stamp_after_save(session, tracker, rows)
             session.commit()
-            stamp = self._stamp(session, tracker.sender_id)
         self._record_owner(tracker.sender_id, owner)
         self._keep(tracker, stamp, read_back, masked_old_rows)
 
@@ -120,6 +124,14 @@ class PrivateTrackerStore(SQLTrackerStore):
         query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
         count, last_id = query.with_entities(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id)).one()
         return tracker_cache.Stamp(count, last_id)
+
+    def _stamp_after_save(self, session: Any, tracker: DialogueStateTracker, rows: list[Any]) -> tracker_cache.Stamp:
+        """The stamp the database holds after this save. Rasa counted the session's stored events to find the new
+        ones, so the tracker's events are that count plus the rows just flushed, and the last row's id is the
+        newest; only a save that adds nothing or starts a new session asks the database again."""
+        if not rows or any(row.type_name == SessionStarted.type_name for row in rows):
+            return self._stamp(session, tracker.sender_id)
+        return tracker_cache.Stamp(len(tracker.events), rows[-1].id)
 
     def _storable(self, data: dict[str, Any], keep_sealed: bool) -> dict[str, Any]:
         data = privacy.without_token(data)

@@ -233,3 +233,32 @@ def test_masked_values_and_erased_conversations_are_read_as_stored(
 
     assert conversations.erase_conversation(engine, "t-masked").conversations == 1  # "Apagar esta conversa"
     assert asyncio.run(store.retrieve("t-masked")) is None
+
+
+def test_the_stamp_kept_at_each_save_is_the_one_the_database_holds(
+    store: PrivateTrackerStore, domain: Domain
+) -> None:
+    from rasa.shared.core.events import SessionStarted
+
+    def database_stamp():  # type: ignore[no-untyped-def]
+        with store.session_scope() as session:
+            return store._stamp(session, "t-stamp")
+
+    tracker = DialogueStateTracker("t-stamp", domain.slots)
+    for turn in range(4):
+        if turn == 2:  # a new session starts mid-conversation: the session's count restarts
+            tracker.update(ActionExecuted("action_session_start"))
+            tracker.update(SessionStarted())
+            tracker.update(ActionExecuted("action_listen"))
+        say(tracker, f"mensagem {turn}")
+        tracker.update(ActionExecuted("utter_ajuda"))
+        tracker.update(BotUttered("Posso ajudar?"))
+        save(store, tracker)
+        entry = store._recent._entries.get("t-stamp")
+        if turn == 2:  # the tracker holds both sessions: the database's current session is shorter, nothing kept
+            assert entry is None
+        else:
+            assert entry is not None and entry.stamp == database_stamp()
+        tracker = asyncio.run(store.retrieve("t-stamp"))
+        assert tracker is not None
+        assert as_stored(tracker) == as_stored(fresh_read(domain, "t-stamp"))
