@@ -9,11 +9,9 @@ MODEL  := models/assistente.tar.gz
 PERSONA ?= ana
 MIN_INTENT_F1 ?= 0.93
 MIN_RESPONSE_ACCURACY ?= 0.90
-# Issue 11 asks 0.97 on the hurried set; measured 0.966 (2026-12-01, data/nlu/pressa_rodada2.yml; 0.947 before it,
-# 0.969 on a first pass of the same file). Training is seeded (random_seed 42), but a few changed lines move single
-# messages: the gate holds the floor reached minus 0.01 until the data gets there; `make nlu-gate
-# MIN_HURRIED_INTENT_F1=0.97` shows the gap.
-MIN_HURRIED_INTENT_F1 ?= 0.955
+# Issue 11's bar on the hurried set: 0.97 (measured 0.979 on 2026-12-02, data/nlu/respostas_formulario.yml; the old
+# set 0.978). Training is seeded (random_seed 42): the same inputs give the same model.
+MIN_HURRIED_INTENT_F1 ?= 0.97
 MIN_ENTITY_F1 ?= 0.98
 # Inputs of training (the custom NLU components too): the model is rebuilt only when their content changes.
 TRAINING_INPUTS := config.yml domain.yml $(sort $(wildcard data/*.yml data/*/*.yml components/*.py))
