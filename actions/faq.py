@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import Contact, current_contact, desk, safe, signed_in
 from actions.deadline import is_ticket_deadline_question, tell_ticket_deadline
+from backend.catalogue import fold
 from backend.vocabulary import CALENDAR_24X7, PRIORITIES
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,14 @@ PRIORITY_ORDER = list(PRIORITIES)
 # but no single FAQ answer fits them. Measured on the hold-out set: at 0.8, 135 of 143 FAQ questions pass (all with
 # the right answer) and 1 of 252 other messages does (an off-topic one); descriptions stayed below 0.6.
 FAQ_QUESTION_CONFIDENCE = 0.8
+# ...and only when it is shaped as a question: "O Datavalid devolve tempo esgotado em metade das consultas desde as
+# 10h" was read as the deadlines FAQ (0.8+) by a retrained model, and a description must not be lost to that.
+QUESTION_OPENINGS = frozenset({
+    "como", "qual", "quais", "quando", "onde", "quem", "quanto", "quanta", "quantos", "quantas", "que", "por que",
+    "porque", "pq", "posso", "pode", "podem", "consigo", "tem", "existe", "existem", "ha", "o que", "o q", "oq",
+    "quero saber", "queria saber", "gostaria de", "preciso saber", "me diz", "me diga", "me fala", "me explica",
+})
+SHORT_QUERY_WORDS = 4
 
 
 def selected_faq(tracker: Tracker) -> str | None:
@@ -31,8 +40,19 @@ def selected_faq(tracker: Tracker) -> str | None:
     return action if isinstance(action, str) and action.startswith("utter_faq/") else None
 
 
+def looks_like_a_question(text: str) -> bool:
+    """A question mark, an interrogative opening ("como…", "o que…", "tem…") or a few words ("horário da central"):
+    a description or a reason is a statement of more words, whatever the intent classifier makes of it."""
+    words = fold(text).split()
+    if "?" in text or len(words) <= SHORT_QUERY_WORDS:
+        return True
+    return words[0] in QUESTION_OPENINGS or " ".join(words[:2]) in QUESTION_OPENINGS
+
+
 def asked_faq(tracker: Tracker) -> str | None:
     """The FAQ answer if the latest message is clearly a question to the FAQ, else None."""
+    if not looks_like_a_question((tracker.latest_message or {}).get("text") or ""):
+        return None
     intent = (tracker.latest_message or {}).get("intent") or {}
     if intent.get("name") != "faq" or (intent.get("confidence") or 0.0) < FAQ_QUESTION_CONFIDENCE:
         return None

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction
 
 from actions.dialogue import SKILLS, ActionDadoSolto, ActionNaoEntendi, likeliest_skills, misunderstandings_in_a_row
-from actions.faq import ActionResponderFaq, deadline_lines, describe_deadline
+from actions.faq import ActionResponderFaq, deadline_lines, describe_deadline, looks_like_a_question
 from actions.ticket_followup import ValidateAvaliacaoForm, ValidateComplementoForm, ValidateReaberturaForm
 from actions.tickets import ValidateAcionamentoForm
 from backend.seed import PERSONAS
@@ -343,3 +343,26 @@ def test_a_failure_while_answering_keeps_the_text_as_the_answer(desk, monkeypatc
                               token=token_for(desk, "ana"))
     result, _messages = validate(ValidateAcionamentoForm(), "validate_descricao", text, track)
     assert result == {"descricao": text}
+
+
+@pytest.mark.parametrize("validator, method, slot, form", FREE_TEXT)
+def test_a_statement_read_as_a_sure_faq_is_still_the_answer(validator, method, slot, form):
+    # a retrained model read this description as the deadlines FAQ with confidence; it is not shaped as a question
+    text = "O Datavalid devolve tempo esgotado em metade das consultas desde as 10h, só pelo teclado."
+    track = free_text_tracker(text, slot, form, 0.99, key="prazo_atendimento")
+    track.latest_message["intent"]["confidence"] = 0.99
+    result, messages = validate(validator(), method, text, track)
+    assert result[slot] == text
+    assert messages == []
+
+
+@pytest.mark.parametrize("text", ["qual o horário da central", "quero saber o horário de atendimento da central",
+                                  "horário da central", "vocês atendem sábado?", "o que é a CSS"])
+def test_questions_are_shaped_as_questions(text):
+    assert looks_like_a_question(text)
+
+
+@pytest.mark.parametrize("text", ["O erro volta a acontecer todos os dias às 14h, no mesmo horário",
+                                  "a consulta demora mais de um minuto e depois dá tempo esgotado"])
+def test_statements_are_not(text):
+    assert not looks_like_a_question(text)
